@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything vigil needs to build and test on Debian 12 (bookworm). Idempotent:
+# packages already present are skipped, so a second run costs a second or two.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache clang-format
+  prometheus-cpp-dev libpq-dev libhiredis-dev libcpp-httplib-dev libyaml-cpp-dev catch2
+  zlib1g-dev libssl-dev libre2-dev nlohmann-json3-dev
+  postgresql-15 postgresql-contrib redis-server redis-tools
+  prometheus prometheus-alertmanager curl python3 procps
+)
+[ "${VIGIL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$VIGIL_EXTRA_PACKAGES" && packages+=("${extra[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
