@@ -1,0 +1,64 @@
+// App: the running agent. Owns the config, the collection store, the scheduler and the HTTP
+// server, and swaps the scheduler on a successful reload (a failed one keeps the old config).
+// Thread-safe: Reload() may be called from the signal loop and the /-/reload handler at once.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "agent/config/config.h"
+#include "agent/core/collection_store.h"
+#include "agent/core/scheduler.h"
+#include "agent/core/self_metrics.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace vigil {
+
+struct AppOptions {
+  std::string config_file;
+  std::string listen_address;  // overrides web.listen_address when set
+};
+
+class App {
+ public:
+  explicit App(AppOptions options);
+  ~App();
+
+  // Loads the config, binds the listen address, starts collecting and serving.
+  Status Start();
+  // Re-reads the config file. On error the running config stays and the error is returned.
+  Status Reload();
+  // Stops serving and collecting (bounded time).
+  void Stop();
+
+  // The /metrics body, re-rendered only when something changed since the last call.
+  std::string Metrics();
+  bool Ready() const;
+  int port() const { return port_; }
+
+ private:
+  Status StartScheduler(Config config);
+  void InstallHandlers();
+
+  AppOptions options_;
+  CollectionStore store_;
+  std::mutex reload_mu_;                  // serializes Start/Reload/Stop
+  Config config_;                         // GUARDED_BY(reload_mu_)
+  std::unique_ptr<Scheduler> scheduler_;  // GUARDED_BY(reload_mu_)
+  std::unique_ptr<httplib::Server> server_;
+  std::thread server_thread_;
+  int port_ = 0;
+
+  std::mutex state_mu_;
+  ReloadState reload_;                         // GUARDED_BY(state_mu_)
+  std::uint64_t rendered_generation_ = ~0ull;  // GUARDED_BY(state_mu_)
+  std::string rendered_;                       // GUARDED_BY(state_mu_)
+  std::atomic<bool> started_{false};
+};
+
+}  // namespace vigil

@@ -1,0 +1,155 @@
+#include "agent/app/cli.h"
+
+#include <signal.h>
+
+#include <iostream>
+#include <optional>
+
+#include "agent/app/app.h"
+#include "agent/base/log.h"
+#include "agent/core/version.h"
+
+namespace vigil {
+namespace {
+
+constexpr char kUsage[] = R"(usage: vigil [flags]
+       vigil check config FILE...
+       vigil --version
+
+vigil collects PostgreSQL, Redis, process and Prometheus-target metrics, evaluates alerting
+rules over them and serves everything on /metrics.
+
+Flags:
+  --config.file=FILE           configuration file (default vigil.yml)
+  --web.listen-address=ADDR    address to serve on (overrides web.listen_address)
+  --log.level=LEVEL            debug, info, warn or error (default info)
+  --help                       show this help
+  --version                    show the version
+)";
+
+struct Flags {
+  std::string config_file = "vigil.yml";
+  std::string listen_address;
+  std::string log_level = "info";
+  bool help = false, version = false;
+  std::vector<std::string> positional;
+};
+
+// Accepts --name=value and --name value.
+std::optional<std::string> ParseFlags(const std::vector<std::string>& args, Flags& flags) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (!a.starts_with("--")) {
+      flags.positional.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (std::size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    if (name == "help" || name == "version") {
+      (name == "help" ? flags.help : flags.version) = true;
+      continue;
+    }
+    std::string* target = name == "config.file"          ? &flags.config_file
+                          : name == "web.listen-address" ? &flags.listen_address
+                          : name == "log.level"          ? &flags.log_level
+                                                         : nullptr;
+    if (target == nullptr) return "unknown flag --" + name;
+    if (!has_value) {
+      if (i + 1 >= args.size()) return "flag --" + name + " needs a value";
+      value = args[++i];
+    }
+    *target = value;
+  }
+  return std::nullopt;
+}
+
+int CheckConfig(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
+  if (files.empty()) {
+    err << "vigil check config: give at least one FILE\n";
+    return 2;
+  }
+  int rc = 0;
+  for (const std::string& f : files) {
+    Result<Config> config = LoadConfigFile(f);
+    if (config.ok()) {
+      out << f << ": SUCCESS (" << config->collectors.size() << " collector instances)\n";
+    } else {
+      err << config.status().message() << "\n";
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
+int Serve(const Flags& flags, std::ostream& err) {
+  // Signals are taken synchronously by this thread; every thread started later inherits the
+  // mask, so none of them is interrupted by SIGHUP or SIGTERM.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, sig);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  App app(AppOptions{flags.config_file, flags.listen_address});
+  if (Status s = app.Start(); !s.ok()) {
+    err << "vigil: " << s.message() << "\n";
+    return 1;
+  }
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      app.Reload();
+      continue;
+    }
+    LogInfo("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    app.Stop();
+    LogInfo("stopped");
+    return 0;
+  }
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Flags flags;
+  if (auto problem = ParseFlags(args, flags)) {
+    err << "vigil: " << *problem << "\n\n" << kUsage;
+    return 2;
+  }
+  if (flags.help) {
+    out << kUsage;
+    return 0;
+  }
+  if (flags.version) {
+    out << "vigil version " << kVigilVersion << " (revision " << kVigilRevision << ")\n";
+    return 0;
+  }
+  LogLevel level;
+  if (!ParseLogLevel(flags.log_level, &level)) {
+    err << "vigil: unknown --log.level \"" << flags.log_level
+        << "\" (want debug, info, warn or error)\n";
+    return 2;
+  }
+  SetLogLevel(level);
+  const auto& pos = flags.positional;
+  if (!pos.empty() && pos[0] == "check") {
+    if (pos.size() >= 2 && pos[1] == "config") {
+      return CheckConfig({pos.begin() + 2, pos.end()}, out, err);
+    }
+    err << "vigil: unknown check (want: vigil check config FILE...)\n";
+    return 2;
+  }
+  if (!pos.empty()) {
+    err << "vigil: unknown command \"" << pos[0] << "\"\n\n" << kUsage;
+    return 2;
+  }
+  return Serve(flags, err);
+}
+
+}  // namespace vigil

@@ -1,0 +1,93 @@
+#include "agent/base/duration.h"
+
+#include <array>
+#include <cstdint>
+#include <utility>
+
+namespace vigil {
+namespace {
+constexpr std::int64_t kSecond = 1000;
+constexpr std::array<std::pair<std::string_view, std::int64_t>, 7> kUnits{{
+    {"y", 365 * 24 * 3600 * kSecond},
+    {"w", 7 * 24 * 3600 * kSecond},
+    {"d", 24 * 3600 * kSecond},
+    {"h", 3600 * kSecond},
+    {"m", 60 * kSecond},
+    {"s", kSecond},
+    {"ms", 1},
+}};
+}  // namespace
+
+Result<Duration> ParseDuration(std::string_view text) {
+  auto bad = [&] {
+    return Status::InvalidArgument("invalid duration \"" + std::string(text) +
+                                   "\" (want e.g. 15s, 1m30s, 500ms)");
+  };
+  if (text == "0") return Duration(0);
+  if (text.empty()) return bad();
+  std::int64_t total = 0;
+  std::size_t pos = 0;
+  std::size_t next_unit = 0;  // units must come in decreasing order, each once
+  while (pos < text.size()) {
+    std::size_t start = pos;
+    std::int64_t n = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      n = n * 10 + (text[pos] - '0');
+      if (n > (std::int64_t{1} << 40)) return bad();
+      ++pos;
+    }
+    if (pos == start) return bad();
+    std::size_t unit_end = pos;
+    while (unit_end < text.size() && (text[unit_end] < '0' || text[unit_end] > '9')) ++unit_end;
+    std::string_view unit = text.substr(pos, unit_end - pos);
+    std::size_t u = next_unit;
+    while (u < kUnits.size() && kUnits[u].first != unit) ++u;
+    if (u == kUnits.size()) return bad();
+    total += n * kUnits[u].second;
+    next_unit = u + 1;
+    pos = unit_end;
+  }
+  return Duration(total);
+}
+
+std::string FormatDuration(Duration d) {
+  std::int64_t ms = d.count();
+  if (ms == 0) return "0s";
+  std::string out;
+  if (ms < 0) {
+    out = "-";
+    ms = -ms;
+  }
+  for (const auto& [unit, size] : kUnits) {
+    if (ms >= size) {
+      out += std::to_string(ms / size);
+      out += unit;
+      ms %= size;
+    }
+  }
+  return out;
+}
+
+Status ValidateHostPort(std::string_view address) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("invalid address \"" + std::string(address) + "\": " + why);
+  };
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) return bad("want host:port");
+  std::string_view host = address.substr(0, colon);
+  std::string_view port = address.substr(colon + 1);
+  if (host.starts_with('[') != host.ends_with(']')) return bad("unbalanced brackets");
+  if (!host.starts_with('[') && host.find(':') != std::string_view::npos) {
+    return bad("an IPv6 host must be in brackets");
+  }
+  if (port.empty() || port.size() > 5) return bad("want a port from 1 to 65535");
+  int p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return bad("want a port from 1 to 65535");
+    p = p * 10 + (c - '0');
+  }
+  if (p < 1 || p > 65535) return bad("want a port from 1 to 65535");
+  return Status::Ok();
+}
+
+}  // namespace vigil

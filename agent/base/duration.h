@@ -1,0 +1,19 @@
+// Prometheus-style durations ("1h30m", "15s", "500ms", "0") and host:port addresses.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "agent/base/clock.h"
+#include "agent/base/status.h"
+
+namespace vigil {
+
+// Units y w d h m s ms, largest first, each at most once; "0" is zero.
+Result<Duration> ParseDuration(std::string_view text);
+// The shortest such text: 90000ms -> "1m30s", 0 -> "0s".
+std::string FormatDuration(Duration d);
+// "host:port", "[v6]:port" or ":port", with a port from 1 to 65535.
+Status ValidateHostPort(std::string_view address);
+
+}  // namespace vigil

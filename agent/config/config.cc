@@ -1,0 +1,130 @@
+#include "agent/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "agent/base/duration.h"
+#include "agent/config/config_node.h"
+#include "collectors/registry.h"
+
+namespace vigil {
+namespace {
+
+constexpr std::size_t kMaxConfigBytes = 16 << 20;
+
+void ParseGlobal(const ConfigNode& root, Config& config) {
+  std::optional<ConfigNode> g = root.Child("global");
+  if (!g || g->IsNull()) return;
+  GlobalConfig& gc = config.global;
+  gc.collect_interval = g->GetDuration("collect_interval", gc.collect_interval);
+  gc.collect_timeout = g->GetDuration("collect_timeout", gc.collect_timeout);
+  gc.evaluation_interval = g->GetDuration("evaluation_interval", gc.evaluation_interval);
+  gc.external_labels = g->LabelMap("external_labels");
+  if (gc.collect_interval.count() <= 0) g->Error("collect_interval must be positive");
+  if (gc.evaluation_interval.count() <= 0) g->Error("evaluation_interval must be positive");
+  g->CheckUnknownKeys();
+}
+
+void ParseWeb(const ConfigNode& root, Config& config) {
+  std::optional<ConfigNode> w = root.Child("web");
+  if (!w || w->IsNull()) return;
+  config.web.listen_address = w->String("listen_address", config.web.listen_address);
+  if (Status s = ValidateHostPort(config.web.listen_address); !s.ok()) {
+    w->Child("listen_address")->Error(s.message());
+  }
+  w->CheckUnknownKeys();
+}
+
+void ParseCollectors(const ConfigNode& root, Config& config) {
+  for (const CollectorKind& kind : CollectorKinds()) {
+    if (kind.parse == nullptr || !root.Has(kind.name)) {
+      for (CollectorSpec spec : kind.defaults()) {
+        if (spec.interval.count() == 0) spec.interval = config.global.collect_interval;
+        if (spec.timeout.count() == 0) spec.timeout = config.global.collect_timeout;
+        config.collectors.push_back(std::move(spec));
+      }
+      continue;
+    }
+    std::set<std::string> names;
+    for (const ConfigNode& entry : root.List(kind.name)) {
+      if (!entry.IsMap()) {
+        entry.Error("want a mapping with at least \"name\"");
+        continue;
+      }
+      CollectorSpec spec;
+      spec.kind = std::string(kind.name);
+      spec.target = entry.RequiredString("name");
+      if (!spec.target.empty() && !names.insert(spec.target).second) {
+        entry.Child("name")->Error("duplicate name \"" + spec.target + "\"");
+      }
+      spec.interval = entry.GetDuration("interval", config.global.collect_interval);
+      spec.timeout =
+          entry.GetDuration("timeout", std::min(config.global.collect_timeout, spec.interval));
+      if (spec.interval.count() <= 0) entry.Error("interval must be positive");
+      if (spec.timeout.count() <= 0) entry.Error("timeout must be positive");
+      if (spec.timeout > spec.interval) {
+        entry.Child("timeout")->Error("timeout " + FormatDuration(spec.timeout) +
+                                      " exceeds interval " + FormatDuration(spec.interval));
+      }
+      kind.parse(entry, spec);
+      entry.CheckUnknownKeys();
+      config.collectors.push_back(std::move(spec));
+    }
+  }
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& text, const std::string& file) {
+  ConfigErrors errors(file);
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    errors.Add(e.mark.line, e.mark.column, "malformed YAML: " + e.msg);
+    return errors.ToStatus();
+  }
+  Config config;
+  config.file = file;
+  if (doc.IsNull()) {
+    errors.Add(0, 0, "the file is empty");
+    return errors.ToStatus();
+  }
+  ConfigNode root(doc, "", &errors);
+  if (!root.IsMap()) {
+    root.Error("want a mapping at the top level");
+    return errors.ToStatus();
+  }
+  try {
+    ParseGlobal(root, config);
+    ParseWeb(root, config);
+    ParseCollectors(root, config);
+    config.rule_files = root.StringList("rule_files");
+    if (std::optional<ConfigNode> alerting = root.Child("alerting")) {
+      config.alertmanagers = alerting->StringList("alertmanagers");
+      alerting->CheckUnknownKeys();
+    }
+    root.CheckUnknownKeys();
+  } catch (const YAML::Exception& e) {  // a conversion yaml-cpp refused: report, never crash
+    errors.Add(e.mark.line, e.mark.column, e.msg);
+  }
+  if (!errors.empty()) return errors.ToStatus();
+  return config;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.size() > kMaxConfigBytes) {
+    return Status::InvalidArgument(path + ": config file larger than 16 MiB");
+  }
+  return ParseConfig(text, path);
+}
+
+}  // namespace vigil

@@ -1,0 +1,44 @@
+// The validated, typed vigil configuration (vigil.yml).
+//
+// LoadConfigFile() is the one edge where YAML becomes a Config: every duration, address,
+// regex and label is checked there, unknown keys are errors, and all errors come back in one
+// Status whose message has a line per problem, each `file:line:column: key.path: problem`.
+// Inner code trusts a Config. Plain value; copy freely.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/base/clock.h"
+#include "agent/base/labels.h"
+#include "agent/base/status.h"
+#include "collectors/collector.h"
+
+namespace vigil {
+
+struct GlobalConfig {
+  Duration collect_interval{15000};
+  Duration collect_timeout{10000};
+  Duration evaluation_interval{15000};
+  Labels external_labels;
+};
+
+struct WebConfig {
+  std::string listen_address = "127.0.0.1:9633";
+};
+
+struct Config {
+  std::string file;
+  GlobalConfig global;
+  WebConfig web;
+  // Every collector instance, defaults included, with interval and timeout resolved.
+  std::vector<CollectorSpec> collectors;
+  std::vector<std::string> rule_files;  // as written (globs resolved by the rule manager)
+  std::vector<std::string> alertmanagers;
+};
+
+Result<Config> LoadConfigFile(const std::string& path);
+// `file` names the source in error messages.
+Result<Config> ParseConfig(const std::string& text, const std::string& file);
+
+}  // namespace vigil

@@ -1,0 +1,193 @@
+#include "agent/core/scheduler.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "agent/base/duration.h"
+#include "agent/base/log.h"
+
+namespace vigil {
+
+struct Scheduler::Shared {
+  std::mutex mu;
+  std::condition_variable idle_cv;
+  std::size_t running = 0;  // GUARDED_BY(mu)
+  CollectionStore* store;
+};
+
+struct Scheduler::Instance {
+  CollectorSpec spec;
+  std::unique_ptr<Collector> collector;
+  CollectionStore::Key key;
+  // Below: GUARDED_BY(Shared::mu)
+  TimestampMs next_due = 0;
+  bool running = false;
+  bool timed_out = false;
+  TimestampMs started_at = 0;
+};
+
+Scheduler::Scheduler(std::vector<CollectorSpec> specs, CollectionStore* store, const Clock* clock,
+                     std::size_t max_threads)
+    : clock_(clock), shared_(std::make_shared<Shared>()), pool_(max_threads) {
+  shared_->store = store;
+  TimestampMs now = clock_->Now();
+  std::set<CollectionStore::Key> keys;
+  for (CollectorSpec& spec : specs) {
+    auto inst = std::make_shared<Instance>();
+    inst->key = {spec.kind, spec.target};
+    inst->collector = spec.make();
+    inst->spec = std::move(spec);
+    inst->next_due = now;
+    keys.insert(inst->key);
+    store->Update(inst->key, [](CollectorState&) {});
+    instances_.push_back(std::move(inst));
+  }
+  store->Retain(keys);
+}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::Start() {
+  loop_ = std::thread([this] {
+    std::unique_lock lock(loop_mu_);
+    while (!stop_) {
+      lock.unlock();
+      Tick();
+      TimestampMs wake = NextWake();
+      lock.lock();
+      TimestampMs wait_ms = std::clamp<TimestampMs>(wake - clock_->Now(), 1, 1000);
+      loop_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stop_; });
+    }
+  });
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard lock(loop_mu_);
+    stop_ = true;
+  }
+  loop_cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  std::size_t abandoned = pool_.Shutdown(std::chrono::seconds(2));
+  if (abandoned > 0) {
+    LogWarn("collections still running at stop were abandoned",
+            {{"count", std::to_string(abandoned)}});
+  }
+}
+
+TimestampMs Scheduler::NextWake() const {
+  std::lock_guard lock(shared_->mu);
+  TimestampMs wake = clock_->Now() + 1000;
+  for (const auto& inst : instances_) {
+    wake = std::min(wake, inst->next_due);
+    if (inst->running && !inst->timed_out) {
+      wake = std::min(wake, inst->started_at + inst->spec.timeout.count());
+    }
+  }
+  return wake;
+}
+
+void Scheduler::Tick() {
+  TimestampMs now = clock_->Now();
+  std::vector<std::shared_ptr<Instance>> due;
+  std::vector<std::shared_ptr<Instance>> expired;
+  {
+    std::lock_guard lock(shared_->mu);
+    for (const auto& inst : instances_) {
+      if (inst->running && !inst->timed_out &&
+          now >= inst->started_at + inst->spec.timeout.count()) {
+        inst->timed_out = true;
+        expired.push_back(inst);
+      }
+      if (now < inst->next_due) continue;
+      // Keep the phase: the next tick is the first multiple of the interval after now.
+      TimestampMs interval = inst->spec.interval.count();
+      TimestampMs missed = (now - inst->next_due) / interval;
+      inst->next_due += (missed + 1) * interval;
+      if (inst->running) {
+        shared_->store->Update(inst->key, [&](CollectorState& s) { s.skipped += 1 + missed; });
+        continue;
+      }
+      inst->running = true;
+      inst->timed_out = false;
+      inst->started_at = now;
+      ++shared_->running;
+      due.push_back(inst);
+    }
+  }
+  for (const auto& inst : expired) {
+    std::string error = "collection timed out after " + FormatDuration(inst->spec.timeout);
+    LogWarn("collector timed out", {{"collector", inst->spec.kind},
+                                    {"target", inst->spec.target},
+                                    {"timeout", FormatDuration(inst->spec.timeout)}});
+    shared_->store->Update(inst->key, [&](CollectorState& s) {
+      s.up = false;
+      s.has_run = true;
+      s.last_error = error;
+      s.last_run = inst->started_at;
+      s.duration_seconds = static_cast<double>(inst->spec.timeout.count()) / 1000.0;
+      s.snapshot = std::make_shared<Snapshot>();
+      ++s.timeouts;
+      ++s.failures;
+    });
+  }
+  for (const auto& inst : due) Dispatch(inst, now);
+}
+
+void Scheduler::Dispatch(const std::shared_ptr<Instance>& inst, TimestampMs now) {
+  std::shared_ptr<Shared> shared = shared_;
+  auto run = [inst, shared, now] {
+    CollectContext ctx{now, now + inst->spec.timeout.count()};
+    MetricSink sink;
+    Status status;
+    auto t0 = std::chrono::steady_clock::now();
+    try {
+      status = inst->collector->Collect(ctx, sink);
+    } catch (const std::exception& e) {
+      status = Status::Internal(std::string("collector threw: ") + e.what());
+    } catch (...) {
+      status = Status::Internal("collector threw a non-exception");
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bool discard;
+    {
+      std::lock_guard lock(shared->mu);
+      discard = inst->timed_out;
+    }
+    if (!discard) {
+      if (!status.ok()) {
+        LogDebug("collection failed", {{"collector", inst->spec.kind},
+                                       {"target", inst->spec.target},
+                                       {"err", status.message()}});
+      }
+      auto snapshot = std::make_shared<Snapshot>(sink.Take());
+      shared->store->Update(inst->key, [&](CollectorState& s) {
+        s.up = status.ok();
+        s.has_run = true;
+        s.duration_seconds = seconds;
+        s.last_error = status.ok() ? "" : status.message();
+        s.last_run = now;
+        if (status.ok()) s.last_success = now;
+        ++s.runs;
+        if (!status.ok()) ++s.failures;
+        s.snapshot = std::move(snapshot);
+      });
+    }
+    std::lock_guard lock(shared->mu);
+    inst->running = false;
+    --shared->running;
+    shared->idle_cv.notify_all();
+  };
+  if (!pool_.Submit(std::move(run))) {
+    std::lock_guard lock(shared_->mu);
+    inst->running = false;
+    --shared_->running;
+  }
+}
+
+bool Scheduler::WaitIdle(std::chrono::milliseconds max) {
+  std::unique_lock lock(shared_->mu);
+  return shared_->idle_cv.wait_for(lock, max, [&] { return shared_->running == 0; });
+}
+
+}  // namespace vigil

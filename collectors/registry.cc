@@ -1,0 +1,31 @@
+#include "collectors/registry.h"
+
+#include <array>
+
+#include "collectors/process/process_config.h"
+
+namespace vigil {
+namespace {
+
+std::vector<CollectorSpec> NoDefaults() { return {}; }
+
+// The table of collector kinds. Order is the order of /metrics and the status page.
+const std::array kKinds{
+    CollectorKind{"self", "vigil's own process (CPU, memory, fds, threads); always on", nullptr,
+                  SelfProcessDefaults},
+    CollectorKind{"process", "process groups from /proc, with process-exporter's names",
+                  ParseProcessConfig, NoDefaults},
+};
+
+}  // namespace
+
+std::span<const CollectorKind> CollectorKinds() { return kKinds; }
+
+const CollectorKind* FindCollectorKind(std::string_view name) {
+  for (const CollectorKind& k : kKinds) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace vigil
