@@ -60,8 +60,13 @@ Labels MetricSink::WithCommon(Labels labels) const {
 }
 
 void MetricSink::Add(std::string_view name, std::string_view help, MetricType type, Sample sample) {
+  MetricFamily& family = FamilyFor(name, help, type);
+  if (family.type != type) {  // one name, one type: the first wins
+    ++conflicts_;
+    return;
+  }
   sample.labels = WithCommon(std::move(sample.labels));
-  FamilyFor(name, help, type).samples.push_back(std::move(sample));
+  family.samples.push_back(std::move(sample));
   ++sample_count_;
 }
 

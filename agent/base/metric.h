@@ -42,8 +42,9 @@ std::string_view SuffixString(SampleSuffix suffix);  // "", "_bucket", "_sum", "
 // Shortest text that reads back as the same double: "0.25", "1e-05", "+Inf", "-Inf", "NaN".
 std::string FormatFloat(double value);
 
-// Builds a Snapshot. Families are created on first use and keep their first help and type;
-// samples keep insertion order. Not thread-safe: one builder per collection.
+// Builds a Snapshot. Families are created on first use and keep their first help and type
+// (a sample of another type for the same name is refused and counted); samples keep
+// insertion order. Not thread-safe: one builder per collection.
 class MetricSink {
  public:
   MetricSink() = default;
@@ -60,6 +61,8 @@ class MetricSink {
   void Add(std::string_view name, std::string_view help, MetricType type, Sample sample);
 
   std::size_t sample_count() const { return sample_count_; }
+  // Samples refused because their family already had another type.
+  std::size_t conflicts() const { return conflicts_; }
   Snapshot Take();
 
  private:
@@ -70,6 +73,7 @@ class MetricSink {
   std::unordered_map<std::string, std::size_t> index_;
   Labels common_;
   std::size_t sample_count_ = 0;
+  std::size_t conflicts_ = 0;
 };
 
 }  // namespace vigil

@@ -86,6 +86,7 @@ ConfigNode::~ConfigNode() = default;
 
 bool ConfigNode::IsNull() const { return !node_->IsDefined() || node_->IsNull(); }
 bool ConfigNode::IsMap() const { return node_->IsMap(); }
+bool ConfigNode::IsList() const { return node_->IsSequence(); }
 
 void ConfigNode::Error(const std::string& message) const {
   YAML::Mark mark = node_->Mark();

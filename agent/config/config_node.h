@@ -52,6 +52,7 @@ class ConfigNode {
   const std::string& path() const { return path_; }
   bool IsNull() const;
   bool IsMap() const;
+  bool IsList() const;
   // Reports `message` at this node's position.
   void Error(const std::string& message) const;
   ConfigErrors* errors() const { return errors_; }

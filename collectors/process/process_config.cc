@@ -14,20 +14,19 @@ void ParseProcessConfig(const ConfigNode& node, CollectorSpec& spec) {
     node.Error("missing \"match\": give one of comm, cmdline, pidfile, cgroup or self");
   } else {
     ProcessMatch& m = config.match;
-    if (auto comm = match->Child("comm")) {
-      if (match->List("comm").empty()) {
-        m.comm.push_back(comm->AsString());
-      } else {
-        m.comm = match->StringList("comm");
-      }
+    if (auto comm = match->Child("comm"); comm && comm->IsList()) {
+      m.comm = match->StringList("comm");
+    } else if (comm) {
+      m.comm.push_back(comm->AsString());
     }
     m.cmdline = match->Regex("cmdline");
     m.pidfile = match->String("pidfile");
     m.cgroup = match->String("cgroup");
     m.self = match->Bool("self", false);
     match->CheckUnknownKeys();
-    int given =
-        !m.comm.empty() + !m.cmdline.empty() + !m.pidfile.empty() + !m.cgroup.empty() + m.self;
+    int given = 0;  // counted by key, so a bad value is not reported twice
+    for (const char* key : {"comm", "cmdline", "pidfile", "cgroup"}) given += match->Has(key);
+    given += m.self;
     if (given == 0) match->Error("give one of comm, cmdline, pidfile, cgroup or self");
     if (m.self && given > 1) match->Error("self: true cannot be combined with other matchers");
   }

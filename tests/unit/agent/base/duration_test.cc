@@ -1,0 +1,34 @@
+#include "agent/base/duration.h"
+
+#include <catch2/catch.hpp>
+
+namespace vigil {
+namespace {
+
+TEST_CASE("Durations parse as Prometheus writes them", "[duration]") {
+  CHECK(ParseDuration("15s")->count() == 15000);
+  CHECK(ParseDuration("1h30m")->count() == 5400000);
+  CHECK(ParseDuration("500ms")->count() == 500);
+  CHECK(ParseDuration("1d")->count() == 86400000);
+  CHECK(ParseDuration("0")->count() == 0);
+  for (const char* bad : {"", "15", "s", "1m1h", "1s1s", "15x", "-1s", "1.5s", "1 m"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseDuration(bad).ok());
+  }
+  CHECK(FormatDuration(Duration(90000)) == "1m30s");
+  CHECK(FormatDuration(Duration(1500)) == "1s500ms");
+  CHECK(FormatDuration(Duration(0)) == "0s");
+}
+
+TEST_CASE("Listen addresses are host:port", "[duration]") {
+  CHECK(ValidateHostPort("127.0.0.1:9633").ok());
+  CHECK(ValidateHostPort(":9633").ok());
+  CHECK(ValidateHostPort("[::1]:9633").ok());
+  CHECK_FALSE(ValidateHostPort("::1:9633").ok());
+  CHECK_FALSE(ValidateHostPort("host").ok());
+  CHECK_FALSE(ValidateHostPort("host:0").ok());
+  CHECK_FALSE(ValidateHostPort("host:http").ok());
+}
+
+}  // namespace
+}  // namespace vigil

@@ -1,0 +1,100 @@
+#include "agent/config/config.h"
+
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "agent/config/config_node.h"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Each file under testdata/config starts with "# error: <message>" lines: the exact message
+// (one line per problem) that loading it must produce.
+TEST_CASE("Every bad config file gives its exact error with file:line:column", "[config]") {
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(VIGIL_TESTDATA_DIR) / "config")) {
+    std::string text = ReadFile(entry.path());
+    std::istringstream lines(text);
+    std::string line, expected;
+    while (std::getline(lines, line) && line.starts_with("# error: ")) {
+      if (!expected.empty()) expected += '\n';
+      expected += line.substr(9);
+    }
+    REQUIRE_FALSE(expected.empty());
+    Result<Config> config = ParseConfig(text, entry.path().filename().string());
+    INFO(entry.path().filename().string());
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().message() == expected);
+    ++checked;
+  }
+  CHECK(checked >= 15);
+}
+
+TEST_CASE("A good config is typed and defaults are filled in", "[config]") {
+  setenv("VIGIL_TEST_PIDFILE", "/run/shop.pid", 1);
+  Result<Config> config = ParseConfig(R"(
+global:
+  collect_interval: 30s
+  collect_timeout: 5s
+  external_labels: {env: demo}
+web: {listen_address: "[::1]:9633"}
+process:
+  - name: shop
+    match: {pidfile: "${VIGIL_TEST_PIDFILE}"}
+  - name: db
+    match: {comm: [postgres, postmaster]}
+    interval: 1m
+    timeout: 1m
+rule_files: [rules/shipped/*.yml]
+alerting: {alertmanagers: ["http://127.0.0.1:9093"]}
+)",
+                                      "vigil.yml");
+  REQUIRE(config.ok());
+  CHECK(config->global.collect_interval == std::chrono::seconds(30));
+  CHECK(config->global.external_labels == Labels{{"env", "demo"}});
+  CHECK(config->web.listen_address == "[::1]:9633");
+  REQUIRE(config->collectors.size() == 3);  // self + two process groups
+  const CollectorSpec& self = config->collectors[0];
+  CHECK(self.kind == "self");
+  CHECK(self.interval == std::chrono::seconds(30));
+  const CollectorSpec& shop = config->collectors[1];
+  CHECK(shop.target == "shop");
+  CHECK(shop.timeout == std::chrono::seconds(5));
+  CHECK(config->collectors[2].interval == std::chrono::minutes(1));
+  CHECK(config->rule_files == std::vector<std::string>{"rules/shipped/*.yml"});
+  CHECK(config->alertmanagers == std::vector<std::string>{"http://127.0.0.1:9093"});
+  REQUIRE(shop.make);
+  CHECK(shop.make() != nullptr);
+}
+
+TEST_CASE("A missing file says so", "[config]") {
+  Result<Config> config = LoadConfigFile("/nonexistent/vigil.yml");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message() == "/nonexistent/vigil.yml: cannot open config file");
+}
+
+TEST_CASE("Environment expansion", "[config]") {
+  setenv("VIGIL_TEST_X", "abc", 1);
+  CHECK(*ExpandEnv("a${VIGIL_TEST_X}b") == "aabcb");
+  CHECK(*ExpandEnv("cost $$5") == "cost $5");
+  CHECK(*ExpandEnv("$HOME-less") == "$HOME-less");
+  CHECK(ExpandEnv("${VIGIL_TEST_SURELY_UNSET}").status().message() ==
+        "environment variable VIGIL_TEST_SURELY_UNSET is not set");
+  CHECK_FALSE(ExpandEnv("${OPEN").ok());
+}
+
+}  // namespace
+}  // namespace vigil
