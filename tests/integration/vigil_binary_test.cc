@@ -1,0 +1,162 @@
+// Runs the real vigil binary: serve, scrape, promtool, reload (good and bad), SIGTERM.
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/support/subprocess.h"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::Subprocess;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("vigil-it-" + std::to_string(getpid()) + "-" + std::to_string(rand()));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+void WriteFile(const fs::path& p, const std::string& text) {
+  std::ofstream out(p);
+  out << text;
+}
+
+std::string Get(int port, const std::string& path) {
+  httplib::Client c("127.0.0.1", port);
+  auto res = c.Get(path.c_str());
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  return res->body;
+}
+
+// Starts vigil on `config` at a free port and waits until it is ready.
+struct RunningVigil {
+  int port = testing::FreePort();
+  std::unique_ptr<Subprocess> proc;
+  RunningVigil(const fs::path& config, const fs::path& log) {
+    proc = std::make_unique<Subprocess>(
+        std::vector<std::string>{VIGIL_BINARY, "--config.file=" + config.string(),
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+        log.string());
+    if (!testing::WaitForHttp("127.0.0.1", port, "/-/ready", 10s)) {
+      FAIL("vigil did not become ready:\n" << proc->Output());
+    }
+  }
+};
+
+TEST_CASE("vigil serves /metrics that promtool accepts", "[integration]") {
+  TempDir dir;
+  fs::copy_file(fs::path(VIGIL_SOURCE_DIR) / "deploy/vigil.yml", dir.path / "vigil.yml");
+  RunningVigil vigil(dir.path / "vigil.yml", dir.path / "vigil.log");
+  std::string metrics = Get(vigil.port, "/metrics");
+  WriteFile(dir.path / "metrics.txt", metrics);
+  auto [rc, out] = testing::RunCommand("promtool check metrics < " +
+                                       (dir.path / "metrics.txt").string());
+  INFO(out);
+  CHECK(rc == 0);
+  CHECK(metrics.find("vigil_collector_up{collector=\"process\",target=\"vigil\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.find("namedprocess_namegroup_num_procs{groupname=\"vigil\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.find("vigil_config_last_reload_successful 1\n") != std::string::npos);
+  CHECK(std::regex_search(metrics, std::regex("\nprocess_resident_memory_bytes [0-9.e+]+\n")));
+  CHECK(Get(vigil.port, "/-/healthy").find("healthy") != std::string::npos);
+
+  vigil.proc->Signal(SIGTERM);
+  CHECK(vigil.proc->Wait(5s) == 0);
+  CHECK(vigil.proc->Output().find("msg=stopped") != std::string::npos);
+}
+
+TEST_CASE("A broken config on reload is rejected and the old one keeps running",
+          "[integration]") {
+  TempDir dir;
+  fs::path config = dir.path / "vigil.yml";
+  WriteFile(config, "global: {collect_interval: 1s}\nprocess:\n  - {name: me, match: {self: true}}\n");
+  RunningVigil vigil(config, dir.path / "vigil.log");
+
+  WriteFile(config, "global: {collect_interval: 1s}\nprocess:\n  - {name: me, match: {self: yes}}\n"
+                    "  - name: x\n    match: {comm: x}\n    bogus: 1\n");
+  httplib::Client c("127.0.0.1", vigil.port);
+  auto res = c.Post("/-/reload");
+  REQUIRE(res);
+  CHECK(res->status == 500);
+  CHECK(res->body.find(config.string() + ":6:5: process[1]: unknown key \"bogus\"") !=
+        std::string::npos);
+  std::string metrics = Get(vigil.port, "/metrics");
+  CHECK(metrics.find("vigil_config_last_reload_successful 0\n") != std::string::npos);
+  CHECK(metrics.find("namedprocess_namegroup_num_procs{groupname=\"me\"} 1\n") !=
+        std::string::npos);
+  CHECK(vigil.proc->Output().find("reload failed; the running config stays") !=
+        std::string::npos);
+
+  // A good config by SIGHUP: the new group appears, the flag returns to 1.
+  WriteFile(config, "global: {collect_interval: 1s}\nprocess:\n  - {name: me2, match: {self: true}}\n");
+  REQUIRE(vigil.proc->Signal(SIGHUP));
+  bool reloaded = false;
+  for (int i = 0; i < 100 && !reloaded; ++i) {
+    std::this_thread::sleep_for(50ms);
+    metrics = Get(vigil.port, "/metrics");
+    reloaded = metrics.find("namedprocess_namegroup_num_procs{groupname=\"me2\"} 1\n") !=
+               std::string::npos;
+  }
+  CHECK(reloaded);
+  CHECK(metrics.find("vigil_config_last_reload_successful 1\n") != std::string::npos);
+  CHECK(metrics.find("groupname=\"me\"") == std::string::npos);  // the old group is gone
+
+  vigil.proc->Signal(SIGTERM);
+  CHECK(vigil.proc->Wait(5s) == 0);
+}
+
+TEST_CASE("vigil check config prints one line per problem and exits non-zero",
+          "[integration]") {
+  TempDir dir;
+  WriteFile(dir.path / "bad.yml", "global:\n  collect_interval: soon\n");
+  auto [rc, out] = testing::RunCommand(std::string(VIGIL_BINARY) + " check config " +
+                                       (dir.path / "bad.yml").string());
+  CHECK(rc == 1);
+  CHECK(out == (dir.path / "bad.yml").string() +
+                   ":2:21: global.collect_interval: invalid duration \"soon\" (want e.g. 15s, "
+                   "1m30s, 500ms)\n");
+  auto [rc_ok, out_ok] = testing::RunCommand(std::string(VIGIL_BINARY) + " check config " +
+                                             VIGIL_SOURCE_DIR + "/deploy/vigil.yml");
+  CHECK(rc_ok == 0);
+  CHECK(out_ok.find("SUCCESS") != std::string::npos);
+  auto [rc_bad_flag, out_bad_flag] = testing::RunCommand(std::string(VIGIL_BINARY) + " --nope");
+  CHECK(rc_bad_flag == 2);
+  CHECK(out_bad_flag.find("unknown flag --nope") != std::string::npos);
+}
+
+TEST_CASE("Process groups find the real PostgreSQL and Redis the harness started",
+          "[integration]") {
+  testing::RequireEnv("VIGIL_TEST_PG_PORT");
+  testing::RequireEnv("VIGIL_TEST_REDIS_PORT");
+  TempDir dir;
+  WriteFile(dir.path / "vigil.yml",
+            "global: {collect_interval: 1s}\nprocess:\n"
+            "  - {name: pg, match: {comm: [postgres, postmaster]}}\n"
+            "  - {name: redis, match: {comm: redis-server}}\n");
+  RunningVigil vigil(dir.path / "vigil.yml", dir.path / "vigil.log");
+  std::string metrics = Get(vigil.port, "/metrics");
+  std::smatch m;
+  REQUIRE(std::regex_search(metrics, m,
+                            std::regex("namedprocess_namegroup_num_procs\\{groupname=\"pg\"\\} (\\d+)")));
+  CHECK(std::stoi(m[1]) >= 5);  // postmaster + background workers
+  REQUIRE(std::regex_search(
+      metrics, m, std::regex("namedprocess_namegroup_num_threads\\{groupname=\"redis\"\\} (\\d+)")));
+  CHECK(std::stoi(m[1]) >= 1);
+}
+
+}  // namespace
+}  // namespace vigil
