@@ -62,8 +62,8 @@ TEST_CASE("vigil serves /metrics that promtool accepts", "[integration]") {
   RunningVigil vigil(dir.path / "vigil.yml", dir.path / "vigil.log");
   std::string metrics = Get(vigil.port, "/metrics");
   WriteFile(dir.path / "metrics.txt", metrics);
-  auto [rc, out] = testing::RunCommand("promtool check metrics < " +
-                                       (dir.path / "metrics.txt").string());
+  auto [rc, out] =
+      testing::RunCommand("promtool check metrics < " + (dir.path / "metrics.txt").string());
   INFO(out);
   CHECK(rc == 0);
   CHECK(metrics.find("vigil_collector_up{collector=\"process\",target=\"vigil\"} 1\n") !=
@@ -79,15 +79,16 @@ TEST_CASE("vigil serves /metrics that promtool accepts", "[integration]") {
   CHECK(vigil.proc->Output().find("msg=stopped") != std::string::npos);
 }
 
-TEST_CASE("A broken config on reload is rejected and the old one keeps running",
-          "[integration]") {
+TEST_CASE("A broken config on reload is rejected and the old one keeps running", "[integration]") {
   TempDir dir;
   fs::path config = dir.path / "vigil.yml";
-  WriteFile(config, "global: {collect_interval: 1s}\nprocess:\n  - {name: me, match: {self: true}}\n");
+  WriteFile(config,
+            "global: {collect_interval: 1s}\nprocess:\n  - {name: me, match: {self: true}}\n");
   RunningVigil vigil(config, dir.path / "vigil.log");
 
-  WriteFile(config, "global: {collect_interval: 1s}\nprocess:\n  - {name: me, match: {self: yes}}\n"
-                    "  - name: x\n    match: {comm: x}\n    bogus: 1\n");
+  WriteFile(config,
+            "global: {collect_interval: 1s}\nprocess:\n  - {name: me, match: {self: yes}}\n"
+            "  - name: x\n    match: {comm: x}\n    bogus: 1\n");
   httplib::Client c("127.0.0.1", vigil.port);
   auto res = c.Post("/-/reload");
   REQUIRE(res);
@@ -98,11 +99,11 @@ TEST_CASE("A broken config on reload is rejected and the old one keeps running",
   CHECK(metrics.find("vigil_config_last_reload_successful 0\n") != std::string::npos);
   CHECK(metrics.find("namedprocess_namegroup_num_procs{groupname=\"me\"} 1\n") !=
         std::string::npos);
-  CHECK(vigil.proc->Output().find("reload failed; the running config stays") !=
-        std::string::npos);
+  CHECK(vigil.proc->Output().find("reload failed; the running config stays") != std::string::npos);
 
   // A good config by SIGHUP: the new group appears, the flag returns to 1.
-  WriteFile(config, "global: {collect_interval: 1s}\nprocess:\n  - {name: me2, match: {self: true}}\n");
+  WriteFile(config,
+            "global: {collect_interval: 1s}\nprocess:\n  - {name: me2, match: {self: true}}\n");
   REQUIRE(vigil.proc->Signal(SIGHUP));
   bool reloaded = false;
   for (int i = 0; i < 100 && !reloaded; ++i) {
@@ -119,8 +120,7 @@ TEST_CASE("A broken config on reload is rejected and the old one keeps running",
   CHECK(vigil.proc->Wait(5s) == 0);
 }
 
-TEST_CASE("vigil check config prints one line per problem and exits non-zero",
-          "[integration]") {
+TEST_CASE("vigil check config prints one line per problem and exits non-zero", "[integration]") {
   TempDir dir;
   WriteFile(dir.path / "bad.yml", "global:\n  collect_interval: soon\n");
   auto [rc, out] = testing::RunCommand(std::string(VIGIL_BINARY) + " check config " +
@@ -150,11 +150,12 @@ TEST_CASE("Process groups find the real PostgreSQL and Redis the harness started
   RunningVigil vigil(dir.path / "vigil.yml", dir.path / "vigil.log");
   std::string metrics = Get(vigil.port, "/metrics");
   std::smatch m;
-  REQUIRE(std::regex_search(metrics, m,
-                            std::regex("namedprocess_namegroup_num_procs\\{groupname=\"pg\"\\} (\\d+)")));
+  REQUIRE(std::regex_search(
+      metrics, m, std::regex("namedprocess_namegroup_num_procs\\{groupname=\"pg\"\\} (\\d+)")));
   CHECK(std::stoi(m[1]) >= 5);  // postmaster + background workers
   REQUIRE(std::regex_search(
-      metrics, m, std::regex("namedprocess_namegroup_num_threads\\{groupname=\"redis\"\\} (\\d+)")));
+      metrics, m,
+      std::regex("namedprocess_namegroup_num_threads\\{groupname=\"redis\"\\} (\\d+)")));
   CHECK(std::stoi(m[1]) >= 1);
 }
 
