@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "collectors/postgres/postgres_config.h"
 #include "collectors/process/process_config.h"
 
 namespace vigil {
@@ -15,6 +16,10 @@ const std::array kKinds{
                   SelfProcessDefaults},
     CollectorKind{"process", "process groups from /proc, with process-exporter's names",
                   ParseProcessConfig, NoDefaults},
+    CollectorKind{"postgres",
+                  "PostgreSQL server: activity, locks and blocking, databases, tables, "
+                  "bgwriter, settings, replication, pg_stat_statements deltas and top N",
+                  ParsePostgresConfig, NoDefaults},
 };
 
 }  // namespace

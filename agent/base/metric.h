@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -60,6 +61,13 @@ class MetricSink {
   // Adds a raw sample to a family of any type (parsers of scraped text use this).
   void Add(std::string_view name, std::string_view help, MetricType type, Sample sample);
 
+  // Attaches a document (e.g. JSON) the HTTP API serves beside the metrics: the top
+  // statements with their full text, who blocks whom. Replaced on every collection.
+  void Attach(std::string key, std::string document) {
+    attachments_[std::move(key)] = std::move(document);
+  }
+  std::map<std::string, std::string> TakeAttachments() { return std::move(attachments_); }
+
   std::size_t sample_count() const { return sample_count_; }
   // Samples refused because their family already had another type.
   std::size_t conflicts() const { return conflicts_; }
@@ -72,6 +80,7 @@ class MetricSink {
   Snapshot families_;
   std::unordered_map<std::string, std::size_t> index_;
   Labels common_;
+  std::map<std::string, std::string> attachments_;
   std::size_t sample_count_ = 0;
   std::size_t conflicts_ = 0;
 };

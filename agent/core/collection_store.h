@@ -30,7 +30,8 @@ struct CollectorState {
   TimestampMs last_run = 0;      // start of the last finished (or timed-out) run
   TimestampMs last_success = 0;  // start of the last successful run
   std::uint64_t runs = 0, failures = 0, skipped = 0, timeouts = 0;
-  std::shared_ptr<const Snapshot> snapshot;  // never null once has_run
+  std::shared_ptr<const Snapshot> snapshot;                               // never null once has_run
+  std::shared_ptr<const std::map<std::string, std::string>> attachments;  // MetricSink::Attach
 };
 
 class CollectionStore {

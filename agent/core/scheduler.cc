@@ -160,6 +160,8 @@ void Scheduler::Dispatch(const std::shared_ptr<Instance>& inst, TimestampMs now)
                                        {"target", inst->spec.target},
                                        {"err", status.message()}});
       }
+      auto attachments =
+          std::make_shared<std::map<std::string, std::string>>(sink.TakeAttachments());
       auto snapshot = std::make_shared<Snapshot>(sink.Take());
       shared->store->Update(inst->key, [&](CollectorState& s) {
         s.up = status.ok();
@@ -171,6 +173,7 @@ void Scheduler::Dispatch(const std::shared_ptr<Instance>& inst, TimestampMs now)
         ++s.runs;
         if (!status.ok()) ++s.failures;
         s.snapshot = std::move(snapshot);
+        s.attachments = std::move(attachments);
       });
     }
     std::lock_guard lock(shared->mu);

@@ -1,0 +1,13 @@
+// Config of the postgres collector (`postgres:` entries).
+#pragma once
+
+#include "agent/config/config_node.h"
+#include "collectors/collector.h"
+
+namespace vigil {
+
+// Reads dsn, password|password_file, databases (auto or a list), max_db_connections,
+// table_limit, max_connection_age, statements {enabled, top_n, interval, text_length}.
+void ParsePostgresConfig(const ConfigNode& node, CollectorSpec& spec);
+
+}  // namespace vigil
