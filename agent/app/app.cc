@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/base/duration.h"
 #include "agent/base/log.h"
 #include "agent/core/exposition.h"
@@ -157,6 +159,26 @@ void App::InstallHandlers() {
         "<p><a href=\"/metrics\">Metrics</a></p></body></html>",
         "text/html");
   });
+  // Documents collectors attach beside their metrics, by kind and name: the top statements
+  // with full text, who blocks whom. {"status":"success","data":[{"target":..,"data":..}]}.
+  auto attachment = [this](const std::string& kind, const std::string& key) {
+    return [this, kind, key](const httplib::Request&, httplib::Response& res) {
+      std::string body = "{\"status\":\"success\",\"data\":[";
+      bool first = true;
+      for (const CollectorState& st : store_.States()) {
+        if (st.kind != kind || !st.attachments) continue;
+        auto it = st.attachments->find(key);
+        if (it == st.attachments->end()) continue;
+        if (!first) body += ',';
+        first = false;
+        body += "{\"target\":" + nlohmann::json(st.target).dump() + ",\"data\":" + it->second + "}";
+      }
+      body += "]}";
+      res.set_content(body, "application/json");
+    };
+  };
+  s.Get("/api/v1/postgres/statements", attachment("postgres", "statements"));
+  s.Get("/api/v1/postgres/blocking", attachment("postgres", "blocking"));
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
     res.set_content("{\"error\":\"internal error\"}", "application/json");

@@ -4,6 +4,7 @@
 #   servers.sh start KIND DIR      start one server with its state in DIR; prints "PORT PID"
 #   servers.sh stop KIND DIR       stop the server started in DIR (by the PID it recorded)
 #   servers.sh free-port           print a free loopback port
+# VIGIL_PORT=N makes start use port N (to restart a server where it was).
 #
 # KIND is postgres, redis, alertmanager or prometheus. Every server records its PID in
 # DIR/pid; stop signals only that PID. Nothing here touches a server it did not start.
@@ -12,6 +13,7 @@ set -euo pipefail
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 free_port() {
+  if [ -n "${VIGIL_PORT:-}" ]; then echo "$VIGIL_PORT"; return; fi
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
@@ -39,8 +41,8 @@ start_postgres() {
     start >/dev/null || { cat "$dir/postgres.log" >&2; return 1; }
   head -1 "$dir/data/postmaster.pid" >"$dir/pid"
   echo "$port" >"$dir/port"
-  psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAt \
-    -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -p "$port" -U postgres \
+    -d postgres -qAt -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
   echo "$port $(cat "$dir/pid")"
 }
 
