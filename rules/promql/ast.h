@@ -1,0 +1,179 @@
+// The PromQL abstract syntax tree.
+//
+// Every node keeps the byte range of the source text it was parsed from and prints back to
+// valid PromQL with ToString(). Trees are immutable once parsed and may be evaluated from
+// several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rules/promql/label_matcher.h"
+#include "rules/promql/value.h"
+
+namespace vigil::promql {
+
+struct PosRange {
+  int start = 0;  // byte offset of the first character
+  int end = 0;    // byte offset one past the last character
+};
+
+enum class NodeKind {
+  kNumber,
+  kString,
+  kVectorSelector,
+  kMatrixSelector,
+  kParen,
+  kUnary,
+  kBinary,
+  kCall,
+  kAggregate
+};
+
+struct Expr {
+  explicit Expr(NodeKind k) : kind(k) {}
+  virtual ~Expr() = default;
+  Expr(const Expr&) = delete;
+  Expr& operator=(const Expr&) = delete;
+
+  virtual ValueType Type() const = 0;
+  virtual std::string ToString() const = 0;
+
+  const NodeKind kind;
+  PosRange pos;
+};
+using ExprPtr = std::unique_ptr<Expr>;
+
+struct NumberLiteral final : Expr {
+  NumberLiteral() : Expr(NodeKind::kNumber) {}
+  ValueType Type() const override { return ValueType::kScalar; }
+  std::string ToString() const override;
+  double value = 0;
+};
+
+struct StringLiteral final : Expr {
+  StringLiteral() : Expr(NodeKind::kString) {}
+  ValueType Type() const override { return ValueType::kString; }
+  std::string ToString() const override;
+  std::string value;
+};
+
+struct VectorSelector final : Expr {
+  VectorSelector() : Expr(NodeKind::kVectorSelector) {}
+  ValueType Type() const override { return ValueType::kVector; }
+  std::string ToString() const override;
+  std::string name;                    // metric name written before the braces, or ""
+  std::vector<LabelMatcher> matchers;  // includes __name__="name" when `name` is set
+  std::int64_t offset_ms = 0;
+  bool has_offset = false;
+};
+
+struct MatrixSelector final : Expr {
+  MatrixSelector() : Expr(NodeKind::kMatrixSelector) {}
+  ValueType Type() const override { return ValueType::kMatrix; }
+  std::string ToString() const override;
+  std::unique_ptr<VectorSelector> selector;
+  std::int64_t range_ms = 0;
+};
+
+struct ParenExpr final : Expr {
+  ParenExpr() : Expr(NodeKind::kParen) {}
+  ValueType Type() const override { return expr->Type(); }
+  std::string ToString() const override { return "(" + expr->ToString() + ")"; }
+  ExprPtr expr;
+};
+
+struct UnaryExpr final : Expr {
+  UnaryExpr() : Expr(NodeKind::kUnary) {}
+  ValueType Type() const override { return expr->Type(); }
+  std::string ToString() const override { return (negate ? "-" : "+") + expr->ToString(); }
+  bool negate = true;
+  ExprPtr expr;
+};
+
+enum class BinOp {
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kEql,
+  kNeq,
+  kLss,
+  kGtr,
+  kLte,
+  kGte,
+  kAnd,
+  kOr,
+  kUnless
+};
+const char* BinOpString(BinOp op);
+bool IsComparison(BinOp op);
+bool IsSetOperator(BinOp op);
+
+struct VectorMatching {
+  enum class Card { kOneToOne, kManyToOne, kOneToMany, kManyToMany };
+  Card card = Card::kOneToOne;
+  bool on = false;                   // on(...) rather than ignoring(...)
+  std::vector<std::string> labels;   // the on/ignoring label names
+  std::vector<std::string> include;  // group_left/group_right label names
+};
+
+struct BinaryExpr final : Expr {
+  BinaryExpr() : Expr(NodeKind::kBinary) {}
+  ValueType Type() const override;
+  std::string ToString() const override;
+  BinOp op = BinOp::kAdd;
+  ExprPtr lhs, rhs;
+  bool return_bool = false;
+  VectorMatching matching;  // meaningful when both sides are instant vectors
+};
+
+struct FunctionDef {
+  const char* name;
+  std::vector<ValueType> arg_types;
+  int variadic;  // 0: exact; n > 0: up to n trailing optional args; -1: any number more
+  ValueType return_type;
+};
+// nullptr when `name` is not a supported function.
+const FunctionDef* LookupFunction(const std::string& name);
+
+struct Call final : Expr {
+  Call() : Expr(NodeKind::kCall) {}
+  ValueType Type() const override { return func->return_type; }
+  std::string ToString() const override;
+  const FunctionDef* func = nullptr;
+  std::vector<ExprPtr> args;
+};
+
+enum class AggOp {
+  kSum,
+  kAvg,
+  kMin,
+  kMax,
+  kCount,
+  kGroup,
+  kTopK,
+  kBottomK,
+  kQuantile,
+  kStddev,
+  kStdvar,
+  kCountValues
+};
+const char* AggOpString(AggOp op);
+
+struct AggregateExpr final : Expr {
+  AggregateExpr() : Expr(NodeKind::kAggregate) {}
+  ValueType Type() const override { return ValueType::kVector; }
+  std::string ToString() const override;
+  AggOp op = AggOp::kSum;
+  ExprPtr expr;
+  ExprPtr param;  // topk/bottomk/quantile/count_values
+  std::vector<std::string> grouping;
+  bool without = false;
+};
+
+}  // namespace vigil::promql

@@ -1,0 +1,51 @@
+// Engine: evaluates PromQL expressions over a Querier, as Prometheus 2.42 does.
+//
+// Instant queries evaluate at one time; range queries evaluate at every step from start to
+// end. Semantics follow Prometheus: 5m lookback, staleness markers, extrapolated rates,
+// metric-name dropping, vector matching. Errors come back as Status values (nothing throws).
+// An Engine is immutable and safe to use from several threads; the Querier must be too if
+// shared.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "agent/base/status.h"
+#include "rules/promql/ast.h"
+#include "rules/promql/querier.h"
+#include "rules/promql/value.h"
+
+namespace vigil::promql {
+
+struct EngineOptions {
+  std::int64_t lookback_delta_ms = 5 * 60 * 1000;
+  // Most samples one query may hold at once: those loaded for one evaluation step plus, for
+  // range queries, the result points so far ("query processing would load too many samples").
+  std::int64_t max_samples = 50'000'000;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = {}) : options_(options) {}
+
+  // Evaluates `expr` at time `t`. The result is a vector (samples stamped `t`), a scalar, a
+  // string, or a matrix (for a bare range selector).
+  Result<Value> Instant(const Querier& querier, const Expr& expr, TimestampMs t) const;
+  // Evaluates `expr` at start, start+step, ... <= end. The result is a matrix, one series per
+  // label set; scalar results become a series without labels.
+  // REQUIRES: step_ms > 0, end >= start.
+  Result<Value> Range(const Querier& querier, const Expr& expr, TimestampMs start, TimestampMs end,
+                      std::int64_t step_ms) const;
+
+  // Parse and evaluate in one go.
+  Result<Value> InstantQuery(const Querier& querier, std::string_view query, TimestampMs t) const;
+  Result<Value> RangeQuery(const Querier& querier, std::string_view query, TimestampMs start,
+                           TimestampMs end, std::int64_t step_ms) const;
+
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  EngineOptions options_;
+};
+
+}  // namespace vigil::promql

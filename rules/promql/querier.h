@@ -1,0 +1,29 @@
+// Querier: the storage interface the PromQL engine reads series through.
+//
+// The agent's in-memory series window implements it; MemoryStorage is a simple implementation
+// for tests and offline queries. Implementations must be safe for concurrent Select() calls if
+// they are shared between threads; the engine calls it from the evaluating thread only.
+#pragma once
+
+#include <vector>
+
+#include "agent/base/clock.h"
+#include "agent/base/status.h"
+#include "rules/promql/label_matcher.h"
+#include "rules/promql/value.h"
+
+namespace vigil::promql {
+
+class Querier {
+ public:
+  virtual ~Querier() = default;
+
+  // Returns every series whose labels satisfy all `matchers`, each with its points whose
+  // timestamps lie in [mint, maxt] in ascending order. Staleness markers (StaleNaN) are
+  // returned as points. Series with no point in the range may be left out. The order of the
+  // returned series does not matter.
+  virtual Result<std::vector<Series>> Select(const std::vector<LabelMatcher>& matchers,
+                                             TimestampMs mint, TimestampMs maxt) const = 0;
+};
+
+}  // namespace vigil::promql

@@ -1,0 +1,128 @@
+#include "rules/promql/parser.h"
+
+#include <catch2/catch.hpp>
+
+#include "rules/promql/duration.h"
+
+namespace vigil::promql {
+namespace {
+
+std::string RoundTrip(const std::string& q) {
+  auto e = ParseExpr(q);
+  REQUIRE(e.ok());
+  std::string printed = (*e)->ToString();
+  auto again = ParseExpr(printed);
+  INFO(printed);
+  REQUIRE(again.ok());
+  CHECK((*again)->ToString() == printed);
+  return printed;
+}
+
+std::string ErrorOf(const std::string& q) {
+  auto e = ParseExpr(q);
+  REQUIRE_FALSE(e.ok());
+  return e.status().message();
+}
+
+TEST_CASE("Expressions print back to PromQL", "[promql][parser]") {
+  CHECK(RoundTrip("foo") == "foo");
+  CHECK(RoundTrip(R"(foo{a="b",c=~"d.*"})") == R"(foo{a="b", c=~"d.*"})");
+  CHECK(RoundTrip(R"({__name__=~"a|b"})") == R"({__name__=~"a|b"})");
+  CHECK(RoundTrip("rate(foo[5m] offset 1h30m)") == "rate(foo[5m] offset 1h30m)");
+  CHECK(RoundTrip("SUM BY (job) (rate(x[1m]))") == "sum by (job) (rate(x[1m]))");
+  CHECK(RoundTrip("sum(x) without (a, b)") == "sum without (a, b) (x)");
+  CHECK(RoundTrip("topk(3, x)") == "topk(3, x)");
+  CHECK(RoundTrip("a / on(x) group_left(y) b") == "a / on (x) group_left (y) b");
+  CHECK(RoundTrip("a > bool 1") == "a > bool 1");
+  CHECK(RoundTrip("a AND ignoring(z) b") == "a and ignoring (z) b");
+  CHECK(RoundTrip("-a ^ 2") == "-a ^ 2");
+  CHECK(RoundTrip("-1") == "-1");
+  CHECK(RoundTrip("'it\\'s' ") == "\"it's\"");
+  CHECK(RoundTrip("x # comment\n + 1") == "x + 1");
+  CHECK(RoundTrip("label_replace(up, \"a\", \"$1\", \"b\", \"(.*)\")") ==
+        "label_replace(up, \"a\", \"$1\", \"b\", \"(.*)\")");
+}
+
+TEST_CASE("Operator precedence and associativity follow Prometheus", "[promql][parser]") {
+  auto e = ParseExpr("1 + 2 * 3 ^ 2 ^ 2");
+  REQUIRE(e.ok());
+  const auto& add = static_cast<const BinaryExpr&>(**e);
+  CHECK(add.op == BinOp::kAdd);
+  const auto& mul = static_cast<const BinaryExpr&>(*add.rhs);
+  CHECK(mul.op == BinOp::kMul);
+  const auto& pow = static_cast<const BinaryExpr&>(*mul.rhs);
+  CHECK(pow.op == BinOp::kPow);
+  CHECK(pow.rhs->kind == NodeKind::kBinary);  // right-associative
+  auto u = ParseExpr("-x ^ 2");
+  REQUIRE(u.ok());
+  CHECK((*u)->kind == NodeKind::kUnary);
+  auto m = ParseExpr("-x * 2");
+  REQUIRE(m.ok());
+  CHECK((*m)->kind == NodeKind::kBinary);
+  auto o = ParseExpr("a or b and c");
+  REQUIRE(o.ok());
+  CHECK(static_cast<const BinaryExpr&>(**o).op == BinOp::kOr);
+}
+
+TEST_CASE("Nodes keep source positions", "[promql][parser]") {
+  auto e = ParseExpr("sum(rate(foo[5m]))");
+  REQUIRE(e.ok());
+  const auto& agg = static_cast<const AggregateExpr&>(**e);
+  CHECK(agg.pos.start == 0);
+  CHECK(agg.pos.end == 18);
+  CHECK(agg.expr->pos.start == 4);
+  CHECK(agg.expr->pos.end == 17);
+  const auto& call = static_cast<const Call&>(*agg.expr);
+  CHECK(call.args[0]->pos.start == 9);
+  CHECK(call.args[0]->pos.end == 16);
+}
+
+TEST_CASE("Parse errors name line and column", "[promql][parser]") {
+  CHECK(ErrorOf("sum(rate(x[5m])) +") == "1:19: parse error: unexpected end of input");
+  CHECK(ErrorOf("foo{a=\"b\"} + * 2").rfind("1:14: parse error: unexpected", 0) == 0);
+  CHECK(ErrorOf("a +\n  )").rfind("2:3: parse error:", 0) == 0);
+  CHECK(ErrorOf("rate(foo)")
+            .find("expected type range vector in call to function \"rate\", "
+                  "got instant vector") != std::string::npos);
+  CHECK(ErrorOf("1 > 2").find("comparisons between scalars must use BOOL modifier") !=
+        std::string::npos);
+  CHECK(ErrorOf("a and on(x) group_left b").find("no grouping allowed") != std::string::npos);
+  CHECK(ErrorOf("{}").find("at least one non-empty matcher") != std::string::npos);
+  CHECK(ErrorOf("{a=~\".*\"}").find("at least one non-empty matcher") != std::string::npos);
+  CHECK(ErrorOf("foo{__name__=\"bar\"}").find("metric name must not be set twice") !=
+        std::string::npos);
+  CHECK(ErrorOf("nosuchfn(x)").find("unknown function with name \"nosuchfn\"") !=
+        std::string::npos);
+  CHECK(ErrorOf("foo[5m:1m]").find("subqueries are not supported") != std::string::npos);
+  CHECK(ErrorOf("(foo)[5m]").find("ranges only allowed for vector selectors") != std::string::npos);
+  CHECK(ErrorOf("sum(x, y)").find("wrong number of arguments") != std::string::npos);
+  CHECK(ErrorOf("foo{a=~\"(\"}").find("invalid regular expression") != std::string::npos);
+  CHECK(ErrorOf("1 and 2").find("set operator \"and\" not allowed") != std::string::npos);
+  CHECK(ErrorOf("round(x, 1, 2)").find("expected at most 2 argument(s)") != std::string::npos);
+  CHECK(ErrorOf("a + bool b").find("bool modifier can only be used on comparison") !=
+        std::string::npos);
+}
+
+TEST_CASE("Durations parse and print like Prometheus", "[promql][duration]") {
+  CHECK(*ParseDuration("1h30m") == 5400000);
+  CHECK(*ParseDuration("1y") == 365LL * 86400000);
+  CHECK(*ParseDuration("250ms") == 250);
+  CHECK_FALSE(ParseDuration("30m1h").ok());
+  CHECK_FALSE(ParseDuration("5").ok());
+  CHECK(FormatDuration(5400000) == "1h30m");
+  CHECK(FormatDuration(14 * 86400000LL) == "2w");
+  CHECK(FormatDuration(90 * 86400000LL) == "90d");
+  CHECK(FormatDuration(1500) == "1s500ms");
+}
+
+TEST_CASE("Keywords are case-insensitive, label names may be keywords", "[promql][parser]") {
+  CHECK(ParseExpr("SUM(x) BY (on, by)").ok());
+  CHECK(ParseExpr("x OFFSET 5m").ok());
+  CHECK(ParseExpr("a UNLESS b").ok());
+  CHECK(ParseExpr("x{bool=\"1\"}").ok());
+  CHECK(ParseExpr("Inf + nan").ok());
+  CHECK(ParseExpr("0x1F + 1e3 + .5").ok());
+}
+
+}  // namespace
+}  // namespace vigil::promql
