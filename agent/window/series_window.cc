@@ -1,0 +1,175 @@
+#include "agent/window/series_window.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace vigil {
+
+SeriesWindow::SeriesWindow(Duration retention) : retention_(retention) {}
+
+void SeriesWindow::SetRetention(Duration retention) {
+  std::unique_lock lock(mu_);
+  retention_ = retention;
+}
+
+Duration SeriesWindow::retention() const {
+  std::shared_lock lock(mu_);
+  return retention_;
+}
+
+SeriesWindow::Id SeriesWindow::GetOrCreate(const Labels& labels) {
+  auto it = index_.find(labels);
+  if (it != index_.end()) return it->second;
+  Id id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else {
+    id = static_cast<Id>(series_.size());
+    series_.emplace_back();
+  }
+  series_[id] = std::make_unique<MemSeries>();
+  series_[id]->labels = labels;
+  index_.emplace(labels, id);
+  by_name_[std::string(labels.Get("__name__"))].push_back(id);
+  return id;
+}
+
+void SeriesWindow::AppendLocked(Id id, TimestampMs t, double v) {
+  MemSeries& s = *series_[id];
+  if (t <= s.last_t) return;  // out of order or duplicate: dropped, as Prometheus does
+  if (s.chunks.empty() || !s.chunks.back().Append(t, v)) {
+    s.chunks.emplace_back();
+    s.chunks.back().Append(t, v);
+  }
+  s.last_t = t;
+}
+
+void SeriesWindow::ReplaceSourceSet(const std::string& source, std::vector<Id> ids, TimestampMs t) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<Id>& old = source_sets_[source];
+  // Series the source no longer produces: staleness marker.
+  std::vector<Id> gone;
+  std::set_difference(old.begin(), old.end(), ids.begin(), ids.end(), std::back_inserter(gone));
+  for (Id id : gone) {
+    MemSeries& s = *series_[id];
+    --s.sources;
+    AppendLocked(id, std::max(t, s.last_t + 1), promql::StaleNaN());
+  }
+  std::vector<Id> added;
+  std::set_difference(ids.begin(), ids.end(), old.begin(), old.end(), std::back_inserter(added));
+  for (Id id : added) ++series_[id]->sources;
+  old = std::move(ids);
+}
+
+void SeriesWindow::Ingest(const std::string& source, const Snapshot& snapshot, TimestampMs t) {
+  std::unique_lock lock(mu_);
+  std::vector<Id> ids;
+  for (const MetricFamily& f : snapshot) {
+    for (const Sample& s : f.samples) {
+      Labels l = s.labels;
+      l.Set("__name__", f.name + std::string(SuffixString(s.suffix)));
+      Id id = GetOrCreate(l);
+      AppendLocked(id, s.timestamp ? s.timestamp : t, s.value);
+      ids.push_back(id);
+    }
+  }
+  ReplaceSourceSet(source, std::move(ids), t);
+  if (t - last_compact_ > 30'000) {
+    lock.unlock();
+    Compact(t);
+  }
+}
+
+void SeriesWindow::IngestSamples(const std::string& source,
+                                 const std::vector<std::pair<Labels, double>>& samples,
+                                 TimestampMs t) {
+  std::unique_lock lock(mu_);
+  std::vector<Id> ids;
+  ids.reserve(samples.size());
+  for (const auto& [labels, v] : samples) {
+    Id id = GetOrCreate(labels);
+    AppendLocked(id, t, v);
+    ids.push_back(id);
+  }
+  ReplaceSourceSet(source, std::move(ids), t);
+}
+
+void SeriesWindow::DropSource(const std::string& source, TimestampMs t) {
+  std::unique_lock lock(mu_);
+  ReplaceSourceSet(source, {}, t);
+  source_sets_.erase(source);
+}
+
+Result<std::vector<promql::Series>> SeriesWindow::Select(
+    const std::vector<promql::LabelMatcher>& matchers, TimestampMs mint, TimestampMs maxt) const {
+  std::shared_lock lock(mu_);
+  std::vector<promql::Series> out;
+  auto consider = [&](Id id) {
+    const MemSeries* s = series_[id].get();
+    if (s == nullptr || s->chunks.empty() || s->last_t < mint) return;
+    for (const promql::LabelMatcher& m : matchers) {
+      if (!m.MatchesLabels(s->labels)) return;
+    }
+    promql::Series series{s->labels, {}};
+    for (const XorChunk& c : s->chunks) {
+      if (c.max_time() < mint || c.min_time() > maxt) continue;
+      c.ForEach([&](TimestampMs t, double v) {
+        if (t >= mint && t <= maxt) series.points.push_back({t, v});
+      });
+    }
+    if (!series.points.empty()) out.push_back(std::move(series));
+  };
+  // An equality matcher on the name narrows the scan to that name's series.
+  for (const promql::LabelMatcher& m : matchers) {
+    if (m.name() == "__name__" && m.type() == promql::LabelMatcher::Type::kEqual) {
+      auto it = by_name_.find(m.value());
+      if (it != by_name_.end()) {
+        for (Id id : it->second) consider(id);
+      }
+      return out;
+    }
+  }
+  for (Id id = 0; id < series_.size(); ++id) consider(id);
+  return out;
+}
+
+WindowStats SeriesWindow::Stats() const {
+  std::shared_lock lock(mu_);
+  WindowStats st;
+  for (const auto& s : series_) {
+    if (!s) continue;
+    ++st.series;
+    for (const XorChunk& c : s->chunks) {
+      st.samples += static_cast<std::size_t>(c.size());
+      st.bytes += c.bytes();
+    }
+  }
+  return st;
+}
+
+void SeriesWindow::Compact(TimestampMs now) {
+  std::unique_lock lock(mu_);
+  last_compact_ = now;
+  TimestampMs cutoff = now - retention_.count();
+  for (Id id = 0; id < series_.size(); ++id) {
+    MemSeries* s = series_[id].get();
+    if (s == nullptr) continue;
+    auto keep = std::find_if(s->chunks.begin(), s->chunks.end(),
+                             [&](const XorChunk& c) { return c.max_time() >= cutoff; });
+    s->chunks.erase(s->chunks.begin(), keep);
+    if (s->chunks.empty() && s->sources == 0) {
+      index_.erase(s->labels);
+      auto& names = by_name_[std::string(s->labels.Get("__name__"))];
+      names.erase(std::remove(names.begin(), names.end(), id), names.end());
+      series_[id].reset();
+      free_.push_back(id);
+    }
+  }
+  for (auto it = by_name_.begin(); it != by_name_.end();) {
+    it = it->second.empty() ? by_name_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace vigil

@@ -1,0 +1,78 @@
+// SeriesWindow: the in-memory window of everything vigil collected, for the rule engine and
+// /api/v1/query. Implements promql::Querier.
+//
+// Samples are kept in XorChunks (delta-of-delta timestamps, XOR values) per series for
+// `retention` (computed from the loaded rules: largest range + offset + 5m lookback, capped
+// by config). Each source (a collector instance, a rule group) ingests whole collections;
+// a series the source had last time but not now gets Prometheus's staleness marker.
+// Thread-safe: ingestion takes a writer lock, Select a reader lock.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/base/clock.h"
+#include "agent/base/labels.h"
+#include "agent/base/metric.h"
+#include "agent/window/xor_chunk.h"
+#include "rules/promql/querier.h"
+
+namespace vigil {
+
+struct WindowStats {
+  std::size_t series = 0;
+  std::size_t samples = 0;
+  std::size_t bytes = 0;  // chunk memory, capacity included
+};
+
+class SeriesWindow final : public promql::Querier {
+ public:
+  explicit SeriesWindow(Duration retention);
+
+  void SetRetention(Duration retention);
+  Duration retention() const;
+
+  // One collection of `source` at `t`: each sample is stored as name+suffix with its labels
+  // (its own timestamp when it has one). Series of the source's previous collection that are
+  // missing now get a staleness marker at `t`.
+  void Ingest(const std::string& source, const Snapshot& snapshot, TimestampMs t);
+  // The same for ready-made series (labels include __name__), e.g. rule results.
+  void IngestSamples(const std::string& source,
+                     const std::vector<std::pair<Labels, double>>& samples, TimestampMs t);
+  // Marks every series of `source` stale at `t` and forgets the source (e.g. after a reload).
+  void DropSource(const std::string& source, TimestampMs t);
+
+  Result<std::vector<promql::Series>> Select(const std::vector<promql::LabelMatcher>& matchers,
+                                             TimestampMs mint, TimestampMs maxt) const override;
+  WindowStats Stats() const;
+  // Drops chunks that ended before now - retention and series left with nothing.
+  void Compact(TimestampMs now);
+
+ private:
+  struct MemSeries {
+    Labels labels;
+    std::vector<XorChunk> chunks;
+    TimestampMs last_t = INT64_MIN;
+    int sources = 0;  // how many sources currently produce it
+  };
+  using Id = std::uint32_t;
+
+  Id GetOrCreate(const Labels& labels);  // REQUIRES: mu_ held exclusively
+  void AppendLocked(Id id, TimestampMs t, double v);
+  void ReplaceSourceSet(const std::string& source, std::vector<Id> ids, TimestampMs t);
+
+  mutable std::shared_mutex mu_;
+  std::vector<std::unique_ptr<MemSeries>> series_;  // by Id; null when freed
+  std::vector<Id> free_;
+  std::unordered_map<Labels, Id, LabelsHash> index_;
+  std::unordered_map<std::string, std::vector<Id>> by_name_;
+  std::unordered_map<std::string, std::vector<Id>> source_sets_;  // sorted ids per source
+  Duration retention_;
+  TimestampMs last_compact_ = 0;
+};
+
+}  // namespace vigil
