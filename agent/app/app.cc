@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/api/query_api.h"
 #include "agent/base/duration.h"
 #include "agent/base/log.h"
 #include "agent/core/exposition.h"
@@ -26,7 +27,24 @@ double NowSeconds() { return static_cast<double>(SystemClock::Get().Now()) / 100
 
 }  // namespace
 
-App::App(AppOptions options) : options_(std::move(options)) {}
+App::App(AppOptions options) : options_(std::move(options)) {
+  // Everything collected goes into the window, with the collector's own health series.
+  store_.SetListener([this](const CollectorState& st) {
+    if (!st.snapshot) return;
+    TimestampMs t = st.last_run;
+    std::string source = st.kind + "/" + st.target;
+    window_.Ingest(source, *st.snapshot, t);
+    MetricSink health;
+    CollectorSelfMetrics(st, health);
+    window_.Ingest("agent:" + source, health.Take(), t);
+    MetricSink info;
+    {
+      std::lock_guard lock(state_mu_);
+      AgentInfoMetrics(reload_, info);
+    }
+    window_.Ingest("agent", info.Take(), t);
+  });
+}
 
 App::~App() { Stop(); }
 
@@ -177,6 +195,39 @@ void App::InstallHandlers() {
       res.set_content(body, "application/json");
     };
   };
+  auto query = [this](const httplib::Request& req, httplib::Response& res) {
+    std::string q = req.get_param_value("query");
+    std::optional<TimestampMs> t = req.has_param("time")
+                                       ? ParseTimeParam(req.get_param_value("time"))
+                                       : SystemClock::Get().Now();
+    if (!t) {
+      res.status = 400;
+      res.set_content(ErrorJson("bad_data", "invalid parameter \"time\""), "application/json");
+      return;
+    }
+    Result<promql::Value> v = engine_.InstantQuery(window_, q, *t);
+    if (!v.ok()) res.status = v.status().code() == Status::Code::kInvalidArgument ? 400 : 422;
+    res.set_content(QueryResponseJson(v), "application/json");
+  };
+  s.Get("/api/v1/query", query);
+  s.Post("/api/v1/query", query);
+  auto query_range = [this](const httplib::Request& req, httplib::Response& res) {
+    std::optional<TimestampMs> start = ParseTimeParam(req.get_param_value("start"));
+    std::optional<TimestampMs> end = ParseTimeParam(req.get_param_value("end"));
+    std::optional<std::int64_t> step = ParseStepParam(req.get_param_value("step"));
+    if (!start || !end || !step || *end < *start || (*end - *start) / *step > 11000) {
+      res.status = 400;
+      res.set_content(ErrorJson("bad_data", "invalid start, end or step (at most 11,000 points)"),
+                      "application/json");
+      return;
+    }
+    Result<promql::Value> v =
+        engine_.RangeQuery(window_, req.get_param_value("query"), *start, *end, *step);
+    if (!v.ok()) res.status = v.status().code() == Status::Code::kInvalidArgument ? 400 : 422;
+    res.set_content(QueryResponseJson(v), "application/json");
+  };
+  s.Get("/api/v1/query_range", query_range);
+  s.Post("/api/v1/query_range", query_range);
   s.Get("/api/v1/postgres/statements", attachment("postgres", "statements"));
   s.Get("/api/v1/postgres/blocking", attachment("postgres", "blocking"));
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

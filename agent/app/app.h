@@ -12,6 +12,8 @@
 #include "agent/core/collection_store.h"
 #include "agent/core/scheduler.h"
 #include "agent/core/self_metrics.h"
+#include "agent/window/series_window.h"
+#include "rules/promql/engine.h"
 
 namespace httplib {
 class Server;
@@ -40,6 +42,7 @@ class App {
   std::string Metrics();
   bool Ready() const;
   int port() const { return port_; }
+  SeriesWindow& window() { return window_; }
 
  private:
   Status StartScheduler(Config config);
@@ -47,6 +50,8 @@ class App {
 
   AppOptions options_;
   CollectionStore store_;
+  SeriesWindow window_{std::chrono::minutes(15)};
+  promql::Engine engine_;
   std::mutex reload_mu_;                  // serializes Start/Reload/Stop
   Config config_;                         // GUARDED_BY(reload_mu_)
   std::unique_ptr<Scheduler> scheduler_;  // GUARDED_BY(reload_mu_)

@@ -1,19 +1,27 @@
 #include "agent/app/cli.h"
 
+#include <httplib.h>
 #include <signal.h>
 
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
+#include "agent/api/query_api.h"
 #include "agent/app/app.h"
 #include "agent/base/log.h"
 #include "agent/core/version.h"
+#include "rules/promql/memory_storage.h"
+#include "rules/promql/openmetrics_loader.h"
 
 namespace vigil {
 namespace {
 
 constexpr char kUsage[] = R"(usage: vigil [flags]
        vigil check config FILE...
+       vigil query EXPR [--time=T] [--data=FILE | --url=URL]
        vigil --version
 
 vigil collects PostgreSQL, Redis, process and Prometheus-target metrics, evaluates alerting
@@ -23,6 +31,9 @@ Flags:
   --config.file=FILE           configuration file (default vigil.yml)
   --web.listen-address=ADDR    address to serve on (overrides web.listen_address)
   --log.level=LEVEL            debug, info, warn or error (default info)
+  --time=T                     (query) evaluation time: Unix seconds or RFC 3339; default now
+  --data=FILE                  (query) evaluate offline over an OpenMetrics file with timestamps
+  --url=URL                    (query) the running agent to ask (default http://127.0.0.1:9633)
   --help                       show this help
   --version                    show the version
 )";
@@ -31,6 +42,7 @@ struct Flags {
   std::string config_file = "vigil.yml";
   std::string listen_address;
   std::string log_level = "info";
+  std::string time, data, url = "http://127.0.0.1:9633";
   bool help = false, version = false;
   std::vector<std::string> positional;
 };
@@ -57,6 +69,9 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args, Flag
     std::string* target = name == "config.file"          ? &flags.config_file
                           : name == "web.listen-address" ? &flags.listen_address
                           : name == "log.level"          ? &flags.log_level
+                          : name == "time"               ? &flags.time
+                          : name == "data"               ? &flags.data
+                          : name == "url"                ? &flags.url
                                                          : nullptr;
     if (target == nullptr) return "unknown flag --" + name;
     if (!has_value) {
@@ -84,6 +99,49 @@ int CheckConfig(const std::vector<std::string>& files, std::ostream& out, std::o
     }
   }
   return rc;
+}
+
+int Query(const Flags& flags, const std::string& expr, std::ostream& out, std::ostream& err) {
+  TimestampMs t = SystemClock::Get().Now();
+  if (!flags.time.empty()) {
+    std::optional<TimestampMs> parsed = ParseTimeParam(flags.time);
+    if (!parsed) {
+      err << "vigil query: invalid --time \"" << flags.time << "\"\n";
+      return 2;
+    }
+    t = *parsed;
+  }
+  if (!flags.data.empty()) {
+    std::ifstream in(flags.data);
+    if (!in) {
+      err << "vigil query: cannot read " << flags.data << "\n";
+      return 1;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    promql::MemoryStorage storage;
+    if (Status s = promql::LoadOpenMetrics(ss.str(), &storage); !s.ok()) {
+      err << flags.data << ": " << s.message() << "\n";
+      return 1;
+    }
+    Result<promql::Value> v = promql::Engine().InstantQuery(storage, expr, t);
+    out << QueryResponseJson(v) << "\n";
+    return v.ok() ? 0 : 1;
+  }
+  httplib::Client client(flags.url);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(30, 0);
+  char time_param[32];
+  std::snprintf(time_param, sizeof time_param, "%.3f", static_cast<double>(t) / 1000.0);
+  httplib::Params params{{"query", expr}, {"time", time_param}};
+  auto res = client.Post("/api/v1/query", params);
+  if (!res) {
+    err << "vigil query: cannot reach " << flags.url << ": " << httplib::to_string(res.error())
+        << "\n";
+    return 1;
+  }
+  out << res->body << "\n";
+  return res->status == 200 ? 0 : 1;
 }
 
 int Serve(const Flags& flags, std::ostream& err) {
@@ -144,6 +202,13 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     }
     err << "vigil: unknown check (want: vigil check config FILE...)\n";
     return 2;
+  }
+  if (!pos.empty() && pos[0] == "query") {
+    if (pos.size() != 2) {
+      err << "vigil query: give one expression (quote it)\n";
+      return 2;
+    }
+    return Query(flags, pos[1], out, err);
   }
   if (!pos.empty()) {
     err << "vigil: unknown command \"" << pos[0] << "\"\n\n" << kUsage;
