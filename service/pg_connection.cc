@@ -37,6 +37,13 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectOptio
     PQfinish(conn);
     return Status::Unavailable("postgres connect failed: " + msg);
   }
+  // Server notices ("relation already exists, skipping") go to the debug log, not stderr.
+  PQsetNoticeProcessor(
+      conn,
+      [](void*, const char* message) {
+        LogDebug("postgres notice", {{"notice", message}});
+      },
+      nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn, observer));
 }
 
