@@ -11,30 +11,39 @@ namespace {
   "oi.unit_price_cents) ORDER BY oi.product_id) FILTER (WHERE oi.order_id IS NOT NULL), "    \
   "'[]'))::text"
 
+// Products as the API shows them (without the search_vector column).
+#define SHOP_PRODUCT_COLUMNS \
+  "id, sku, name, description, category, price_cents, stock, created_at, updated_at"
+
 const Statement kStatements[kStatementCount] = {
     {kPing, "ping", "SELECT 1", "select", "none"},
     {kProductGet, "product_get",
-     "SELECT p.id, row_to_json(p)::text FROM products p WHERE p.id = $1", "select", "products"},
+     "SELECT p.id, row_to_json(p)::text FROM (SELECT " SHOP_PRODUCT_COLUMNS
+     " FROM products WHERE id = $1) p",
+     "select", "products"},
     {kProductList, "product_list",
-     "SELECT p.id, row_to_json(p)::text FROM products p WHERE p.id > $1 ORDER BY p.id LIMIT $2",
+     "SELECT p.id, row_to_json(p)::text FROM (SELECT " SHOP_PRODUCT_COLUMNS
+     " FROM products WHERE id > $1 ORDER BY id LIMIT $2) p",
      "select", "products"},
     {kProductListByCategory, "product_list_by_category",
-     "SELECT p.id, row_to_json(p)::text FROM products p WHERE p.category = $1 AND p.id > $2 "
-     "ORDER BY p.id LIMIT $3",
+     "SELECT p.id, row_to_json(p)::text FROM (SELECT " SHOP_PRODUCT_COLUMNS
+     " FROM products WHERE category = $1 AND id > $2 ORDER BY id LIMIT $3) p",
      "select", "products"},
     {kProductSearch, "product_search",
-     "SELECT p.id, row_to_json(p)::text FROM products p WHERE to_tsvector('simple', p.name) @@ "
-     "plainto_tsquery('simple', $1) AND p.id > $2 ORDER BY p.id LIMIT $3",
+     "SELECT p.id, row_to_json(p)::text FROM (SELECT " SHOP_PRODUCT_COLUMNS
+     " FROM products WHERE search_vector @@ plainto_tsquery('simple', $1) AND id > $2 "
+     "ORDER BY id LIMIT $3) p",
      "select", "products"},
     {kProductInsert, "product_insert",
      "WITH p AS (INSERT INTO products (sku, name, description, category, price_cents, stock) "
-     "VALUES ($1, $2, $3, $4, $5, $6) RETURNING *) SELECT p.id, row_to_json(p)::text FROM p",
+     "VALUES ($1, $2, $3, $4, $5, $6) RETURNING " SHOP_PRODUCT_COLUMNS
+     ") SELECT p.id, row_to_json(p)::text FROM p",
      "insert", "products"},
     {kProductUpdate, "product_update",
      "WITH p AS (UPDATE products SET name = coalesce($2, name), description = coalesce($3, "
      "description), price_cents = coalesce($4::bigint, price_cents), stock = coalesce($5::int, "
-     "stock), updated_at = now() WHERE id = $1 RETURNING *) "
-     "SELECT p.id, row_to_json(p)::text FROM p",
+     "stock), updated_at = now() WHERE id = $1 RETURNING " SHOP_PRODUCT_COLUMNS
+     ") SELECT p.id, row_to_json(p)::text FROM p",
      "update", "products"},
     {kProductLockForOrder, "product_lock_for_order",
      "SELECT id, price_cents, stock FROM products WHERE id = ANY($1::bigint[]) ORDER BY id "
