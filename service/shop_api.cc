@@ -77,18 +77,20 @@ std::string Page(const PgResult& rows, std::int64_t limit) {
   return body;
 }
 
-// Runs `fn` on a pooled connection. A failure on a connection that turned out broken (server
-// restarted) marks it for replacement; `retry` reruns `fn` once on a fresh connection.
+// Runs `fn` on a pooled connection. A failure on a connection that turned out broken (the
+// server restarted or killed it) marks it for replacement; with `retry`, `fn` reruns on another
+// connection, at most once per pooled connection plus one (idle ones may all be dead).
 template <typename T, typename Fn>
 Result<T> WithConnection(ConnectionPool& pool, bool retry, Fn fn) {
-  for (int attempt = 0;; ++attempt) {
+  const std::size_t attempts = retry ? pool.options().max_size + 1 : 1;
+  for (std::size_t attempt = 1;; ++attempt) {
     Result<ConnectionPool::Lease> lease = pool.Acquire();
     if (!lease.ok()) return lease.status();
     auto& conn = lease->As<PgConnection>();
     Result<T> r = fn(conn);
     if (r.ok() || r.status().code() != Status::Code::kUnavailable || !conn.IsBroken()) return r;
     lease->MarkBroken();
-    if (!retry || attempt > 0) return r;
+    if (attempt >= attempts) return r;
   }
 }
 

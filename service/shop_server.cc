@@ -1,7 +1,13 @@
 #include "service/shop_server.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -23,6 +29,32 @@ std::int64_t SteadyNanos() {
 thread_local std::int64_t tl_start_ns = 0;
 thread_local RouteMetrics* tl_route = nullptr;
 thread_local const char* tl_route_name = nullptr;
+
+// cpp-httplib 0.11.4 listens with a backlog of 5 (a compile-time constant of the shared
+// library), so a burst of new connections overflows the accept queue and the dropped SYNs are
+// retried by the client after 1 s. Linux lets listen() be called again on a listening socket
+// to change its backlog; the socket is found by its bound port.
+void RaiseListenBacklog(int port) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd <= 2) continue;
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) {
+      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    }
+    if (bound == port && listen(fd, 1024) != 0) LogWarn("could not raise the listen backlog");
+  }
+  closedir(dir);
+}
 
 }  // namespace
 
@@ -269,6 +301,7 @@ Status ShopServer::Start() {
     return Status::Unavailable("cannot listen on " + config_.listen_host + ":" +
                                std::to_string(config_.listen_port));
   }
+  RaiseListenBacklog(port_);
   listener_ = std::thread([this] { http_.listen_after_bind(); });
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   for (int i = 0; i < 500 && !http_.is_running(); ++i) {

@@ -36,7 +36,8 @@ struct Mix {
   int weights[kOpCount];
 };
 
-constexpr Mix kBrowse = {{75, 5, 5, 5, 8, 2, 0}};
+// get product, list, search, get user, user orders, create order, sales report
+constexpr Mix kBrowse = {{75, 5, 5, 9, 5, 1, 0}};
 constexpr Mix kWithSlowQueries = {{60, 5, 5, 5, 5, 0, 20}};
 constexpr Mix kOnlySlowQueries = {{0, 0, 0, 0, 0, 0, 100}};
 
@@ -422,10 +423,11 @@ LoadReport Runner::Run(std::ostream* progress) {
         phase_started = now;
         if (p + 1 >= scenario_.phases.size() || stop_.load()) break;
         ++p;
+        // Switch first, so requests sent after the admin call count in the new phase.
+        phase_.store(static_cast<int>(p), std::memory_order_release);
         if (scenario_.phases[p].admin_path != nullptr) {
           Admin(options_, scenario_.phases[p].admin_path, scenario_.phases[p].admin_body, progress);
         }
-        phase_.store(static_cast<int>(p), std::memory_order_release);
       }
     }
   }
