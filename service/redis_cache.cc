@@ -38,7 +38,8 @@ RedisCache::~RedisCache() {
 }
 
 std::string RedisCache::Key(CacheGroup group, std::string_view key) const {
-  std::string k = "shop:";
+  std::string k = options_.key_prefix;
+  k += ':';
   k += CacheGroupName(group);
   k += ':';
   k += key;
@@ -189,8 +190,15 @@ Status RedisCache::Delete(CacheGroup group, std::string_view key) {
 }
 
 Status RedisCache::Flush() {
-  redisReply* reply = Command("flush", {"FLUSHDB"});
-  if (reply == nullptr) return Status::Unavailable("redis: FLUSHDB failed");
+  // Deletes only this deployment's keys. KEYS blocks Redis while it runs: fine for the demo's
+  // cache-flush scenario, not something to call on a large shared Redis.
+  const std::string pattern = options_.key_prefix + ":*";
+  redisReply* reply =
+      Command("flush", {"EVAL",
+                        "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do "
+                        "redis.call('DEL', k) n = n + 1 end return n",
+                        "0", pattern});
+  if (reply == nullptr) return Status::Unavailable("redis: flush failed");
   freeReplyObject(reply);
   return Status::Ok();
 }

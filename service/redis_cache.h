@@ -1,10 +1,10 @@
 // RedisCache: shop's cache-aside store on Redis, with a TTL per key group.
 //
-// Keys are "shop:<group>:<key>". Every lookup is reported to the CacheObserver as a hit, a
-// miss or an error, per group. When Redis is unreachable, calls fail fast (an error counts as
-// a miss and callers read PostgreSQL), and reconnection is attempted again after
-// `retry_interval`, so the service keeps answering and recovers without a restart. Connections
-// are pooled (up to `max_connections` idle ones kept); every command has a timeout.
+// Keys are "<prefix>:<group>:<key>" (prefix "shop" unless configured). Every lookup is reported to
+// the CacheObserver as a hit, a miss or an error, per group. When Redis is unreachable, calls fail
+// fast (an error counts as a miss and callers read PostgreSQL), and reconnection is attempted again
+// after `retry_interval`, so the service keeps answering and recovers without a restart.
+// Connections are pooled (up to `max_connections` idle ones kept); every command has a timeout.
 //
 // Thread-safe.
 #pragma once
@@ -41,6 +41,7 @@ class CacheObserver {
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
+  std::string key_prefix = "shop";  // keys are "<prefix>:<group>:<key>"
   std::chrono::milliseconds timeout{200};
   std::chrono::milliseconds retry_interval{1000};
   std::size_t max_connections = 16;
@@ -66,7 +67,7 @@ class RedisCache {
   void HSet(CacheGroup group, std::string_view key, std::string_view field, std::string_view value);
   // Invalidation on writes. Returns the error when Redis could not be reached.
   Status Delete(CacheGroup group, std::string_view key);
-  // FLUSHDB (the cache-flush scenario's admin endpoint).
+  // Deletes every key with this cache's prefix (the cache-flush scenario's admin endpoint).
   Status Flush();
   // PING; true when Redis answered.
   bool Ping();

@@ -89,6 +89,15 @@ const std::vector<Option>& Options() {
        [](const std::string& v, ShopConfig* c) {
          return ParseAddress(v, &c->redis.host, &c->redis.port);
        }},
+      {"cache-prefix", "SHOP_CACHE_PREFIX",
+       "prefix of every Redis key, to share one Redis between deployments (default shop)", false,
+       [](const std::string& v, ShopConfig* c) {
+         if (v.empty() || v.size() > 64 || v.find_first_of(" \t\r\n") != std::string::npos) {
+           return Status::InvalidArgument("must be 1 to 64 characters without spaces");
+         }
+         c->redis.key_prefix = v;
+         return Status::Ok();
+       }},
       {"pool-min", "SHOP_POOL_MIN", "connections kept open (default 2)", false,
        [](const std::string& v, ShopConfig* c) {
          std::int64_t x = 0;

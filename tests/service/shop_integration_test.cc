@@ -87,6 +87,7 @@ ShopConfig TestConfig(int redis_port = 0) {
   c.pg.dsn = TestDsn();
   c.redis.host = "127.0.0.1";
   c.redis.port = redis_port != 0 ? redis_port : RequiredPort("VIGIL_TEST_REDIS_PORT");
+  c.redis.key_prefix = "shop_it_" + std::to_string(getpid());  // test processes share Redis
   c.redis.retry_interval = milliseconds(200);
   c.worker_threads = 16;
   c.pool.max_size = 4;
@@ -563,7 +564,7 @@ TEST_CASE("/metrics exposes the request, pool, cache and process series", "[inte
   CHECK(MetricSum(c, "process_threads") >= 16);
 }
 
-TEST_CASE("--no-instrumentation records no request metrics", "[integration]") {
+TEST_CASE("with instrumentation off no request metrics are recorded", "[integration]") {
   ShopConfig config = TestConfig();
   config.instrumentation = false;
   Running s(config);
