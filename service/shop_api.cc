@@ -439,7 +439,8 @@ ApiResponse ShopApi::CreateOrder(const httplib::Request& req) {
         }
         const std::int64_t price = locked->GetInt(row, 1);
         total += price * wanted[i].quantity;
-        prices += (i > 0 ? "," : "") + IdParam(price);
+        if (i > 0) prices += ',';
+        prices += IdParam(price);
       }
       prices += '}';
       Result<PgResult> dec = c.Exec(GetStatement(kProductDecrementStock), {ids, qtys});

@@ -28,6 +28,7 @@ enum Op {
   kUserOrders,
   kCreateOrder,
   kSales,
+  kGetHotProduct,  // uniform over the hot set only: every read is cacheable
   kOpCount
 };
 
@@ -37,9 +38,10 @@ struct Mix {
 };
 
 // get product, list, search, get user, user orders, create order, sales report
-constexpr Mix kBrowse = {{75, 5, 5, 9, 5, 1, 0}};
-constexpr Mix kWithSlowQueries = {{60, 5, 5, 5, 5, 0, 20}};
-constexpr Mix kOnlySlowQueries = {{0, 0, 0, 0, 0, 0, 100}};
+constexpr Mix kBrowse = {{75, 5, 5, 9, 5, 1, 0, 0}};
+constexpr Mix kWithSlowQueries = {{60, 5, 5, 5, 5, 0, 20, 0}};
+constexpr Mix kOnlySlowQueries = {{0, 0, 0, 0, 0, 0, 100, 0}};
+constexpr Mix kOnlyCachedReads = {{0, 0, 0, 0, 0, 0, 0, 100}};
 
 struct Phase {
   const char* name;
@@ -99,6 +101,10 @@ const std::vector<Scenario>& Scenarios() {
        {{"baseline", 1.0 / 3, 1, kBrowse, false, nullptr, nullptr},
         {"errors", 1.0 / 3, 1, kBrowse, false, "/api/admin/faults", R"({"error_percent":20})"},
         {"recovered", 1.0 / 3, 1, kBrowse, false, "/api/admin/faults", R"({"error_percent":0})"}}},
+      {"cached-read",
+       "only GET /api/products/{id} over the hot set (all cache hits after warm-up): the "
+       "instrumentation benchmark",
+       {{"cached-read", 1, 1, kOnlyCachedReads, false, nullptr, nullptr}}},
   };
   return kScenarios;
 }
@@ -239,6 +245,12 @@ void Runner::Send(httplib::Client& client, std::mt19937_64& rng, const Phase& ph
       res = client.Post("/api/orders", body.dump(), "application/json");
       break;
     }
+    case kGetHotProduct:
+      res = client.Get(
+          "/api/products/" +
+          std::to_string(std::uniform_int_distribution<std::int64_t>(
+              1, std::clamp<std::int64_t>(options_.hot_products, 1, options_.products))(rng)));
+      break;
     case kSales:
       res = client.Get("/api/products/" + std::to_string(PickProduct(rng, false)) + "/sales");
       break;
