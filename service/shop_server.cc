@@ -1,0 +1,342 @@
+#include "service/shop_server.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "agent/base/log.h"
+#include "service/pg_connection.h"
+#include "service/validation.h"
+
+namespace vigil::shop {
+namespace {
+
+std::int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Per-worker request context: set by the pre-routing handler and the route wrapper, read by
+// the logger after the response is written (all on the same worker thread).
+thread_local std::int64_t tl_start_ns = 0;
+thread_local RouteMetrics* tl_route = nullptr;
+thread_local const char* tl_route_name = nullptr;
+
+// cpp-httplib 0.11.4 listens with a backlog of 5 (a compile-time constant of the shared
+// library), so a burst of new connections overflows the accept queue and the dropped SYNs are
+// retried by the client after 1 s. Linux lets listen() be called again on a listening socket
+// to change its backlog; the socket is found by its bound port.
+void RaiseListenBacklog(int port) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd <= 2) continue;
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) {
+      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    }
+    if (bound == port && listen(fd, 1024) != 0) LogWarn("could not raise the listen backlog");
+  }
+  closedir(dir);
+}
+
+}  // namespace
+
+ShopServer::ShopServer(ShopConfig config)
+    : config_(std::move(config)), metrics_(config_.instrumentation) {
+  PgConnectOptions pg = config_.pg;
+  QueryObserver* query_observer = &metrics_;
+  pool_ = std::make_unique<ConnectionPool>(
+      config_.pool,
+      [pg, query_observer]() -> Result<std::unique_ptr<PoolConnection>> {
+        Result<std::unique_ptr<PgConnection>> c = PgConnection::Connect(pg, query_observer);
+        if (!c.ok()) return c.status();
+        return std::unique_ptr<PoolConnection>(std::move(c).value());
+      },
+      SystemClock::Get(), &metrics_);
+  cache_ = std::make_unique<RedisCache>(config_.redis, &metrics_);
+  api_ = std::make_unique<ShopApi>(*pool_, *cache_);
+  if (config_.rate_limit_rps > 0) {
+    limiter_ = std::make_unique<TokenBucket>(config_.rate_limit_rps, config_.rate_limit_burst);
+  }
+  unmatched_ = metrics_.Route("ANY", "unmatched");
+  InstallMiddleware();
+  InstallRoutes();
+}
+
+ShopServer::~ShopServer() { Stop(); }
+
+void ShopServer::Reply(const httplib::Request& req, httplib::Response& res, ApiResponse out) const {
+  (void)req;
+  res.status = out.status;
+  if (out.retry_after_s > 0) res.set_header("Retry-After", std::to_string(out.retry_after_s));
+  // httplib compresses "application/json" bodies for clients that accept gzip (or br); the
+  // charset variant is not on its list, so small bodies go out as they are.
+  const char* type = out.body.size() >= config_.compress_min_bytes
+                         ? "application/json"
+                         : "application/json; charset=utf-8";
+  res.set_content(std::move(out.body), type);
+}
+
+void ShopServer::Route(const char* method, const char* pattern, const char* route,
+                       Handler handler) {
+  RouteMetrics* metrics = metrics_.Route(method, route);
+  auto wrapped = [this, metrics, route, handler](const httplib::Request& req,
+                                                 httplib::Response& res) {
+    tl_route = metrics;
+    tl_route_name = route;
+    if (std::optional<ApiResponse> early = Admit(req)) {
+      Reply(req, res, std::move(*early));
+      return;
+    }
+    metrics_.RequestStarted();
+    ApiResponse out;
+    try {
+      out = (api_.get()->*handler)(req);
+    } catch (const std::exception& e) {  // defensive: handlers return errors as values
+      LogError("handler threw", {{"route", route}, {"err", e.what()}});
+      out = JsonError(500, "internal", "internal error");
+    }
+    metrics_.RequestFinished();
+    Reply(req, res, std::move(out));
+  };
+  const std::string m = method;
+  if (m == "GET") {
+    http_.Get(pattern, wrapped);
+  } else if (m == "POST") {
+    http_.Post(pattern, wrapped);
+  } else if (m == "PATCH") {
+    http_.Patch(pattern, wrapped);
+  }
+}
+
+std::optional<ApiResponse> ShopServer::Admit(const httplib::Request& req) {
+  if (limiter_ != nullptr) {
+    double retry_after = 0;
+    if (!limiter_->TryTake(SteadyNanos(), &retry_after)) {
+      ApiResponse out = JsonError(429, "rate_limited", "too many requests; retry later");
+      out.retry_after_s = std::max<long>(1, std::lround(std::ceil(retry_after)));
+      return out;
+    }
+  }
+  if ((req.method == "POST" || req.method == "PATCH" || req.method == "PUT") &&
+      req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+    return JsonError(415, "unsupported_media_type", "request bodies must be application/json",
+                     "Content-Type");
+  }
+  const int fault = fault_percent_.load(std::memory_order_relaxed);
+  if (fault > 0) {
+    thread_local std::minstd_rand rng(std::random_device{}());
+    if (static_cast<int>(rng() % 100) < fault) {
+      return JsonError(500, "injected_fault", "fault injected by /api/admin/faults");
+    }
+  }
+  return std::nullopt;
+}
+
+void ShopServer::InstallMiddleware() {
+  http_.set_tcp_nodelay(true);
+  http_.set_payload_max_length(config_.max_body_bytes);
+  http_.set_keep_alive_max_count(config_.keep_alive_max_requests);
+  http_.set_keep_alive_timeout(5);
+  http_.set_read_timeout(5, 0);
+  http_.set_write_timeout(5, 0);
+  const std::size_t threads = config_.worker_threads;
+  const std::size_t queued = config_.max_queued_connections;
+  WorkerStats* stats = &worker_stats_;
+  http_.new_task_queue = [threads, queued, stats] {
+    return new WorkerPool(threads, queued, stats);
+  };
+
+  http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    tl_start_ns = SteadyNanos();
+    tl_route = nullptr;
+    tl_route_name = nullptr;
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  // Every 4xx/5xx that httplib produced itself (no route, 413, bad request line) gets a JSON
+  // body too.
+  http_.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                      httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    ApiResponse out;
+    switch (res.status) {
+      case 404:
+        out = JsonError(404, "not_found", "no such route");
+        break;
+      case 413:
+        out =
+            JsonError(413, "payload_too_large",
+                      "request body exceeds " + std::to_string(config_.max_body_bytes) + " bytes");
+        break;
+      default:
+        out = JsonError(res.status, "http_error",
+                        "the request failed with HTTP status " + std::to_string(res.status));
+    }
+    Reply(req, res, std::move(out));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+
+  http_.set_exception_handler(
+      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        Reply(req, res, JsonError(500, "internal", "internal error"));
+      });
+
+  // Runs after the response is written, on the worker thread: latency and the slow log.
+  http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    const std::int64_t start = tl_start_ns;
+    tl_start_ns = 0;
+    if (start == 0) return;
+    const double seconds = static_cast<double>(SteadyNanos() - start) / 1e9;
+    RouteMetrics* route = tl_route != nullptr ? tl_route : unmatched_;
+    if (metrics_.enabled()) route->Observe(res.status, seconds);
+    if (seconds * 1000 >= static_cast<double>(config_.slow_request.count())) {
+      LogWarn("slow request",
+              {{"method", req.method},
+               {"route", tl_route_name != nullptr ? tl_route_name : "unmatched"},
+               {"status", std::to_string(res.status)},
+               {"duration_ms", std::to_string(static_cast<std::int64_t>(seconds * 1000))}});
+    }
+  });
+}
+
+void ShopServer::InstallRoutes() {
+  Route("GET", R"(/api/products)", "/api/products", &ShopApi::ListProducts);
+  Route("GET", R"(/api/products/search)", "/api/products/search", &ShopApi::SearchProducts);
+  Route("GET", R"(/api/products/([^/]+))", "/api/products/{id}", &ShopApi::GetProduct);
+  Route("GET", R"(/api/products/([^/]+)/sales)", "/api/products/{id}/sales",
+        &ShopApi::ProductSales);
+  Route("POST", R"(/api/products)", "/api/products", &ShopApi::CreateProduct);
+  Route("PATCH", R"(/api/products/([^/]+))", "/api/products/{id}", &ShopApi::UpdateProduct);
+  Route("POST", R"(/api/users)", "/api/users", &ShopApi::CreateUser);
+  Route("GET", R"(/api/users/([^/]+))", "/api/users/{id}", &ShopApi::GetUser);
+  Route("GET", R"(/api/users/([^/]+)/orders)", "/api/users/{id}/orders", &ShopApi::ListUserOrders);
+  Route("POST", R"(/api/orders)", "/api/orders", &ShopApi::CreateOrder);
+  Route("GET", R"(/api/orders/([^/]+))", "/api/orders/{id}", &ShopApi::GetOrder);
+
+  RouteMetrics* health_metrics = metrics_.Route("GET", "/healthz");
+  http_.Get("/healthz",
+            [this, health_metrics](const httplib::Request& req, httplib::Response& res) {
+              tl_route = health_metrics;
+              tl_route_name = "/healthz";
+              Reply(req, res, {200, R"({"status":"ok"})"});
+            });
+  RouteMetrics* ready_metrics = metrics_.Route("GET", "/readyz");
+  http_.Get("/readyz", [this, ready_metrics](const httplib::Request& req, httplib::Response& res) {
+    tl_route = ready_metrics;
+    tl_route_name = "/readyz";
+    if (draining_.load()) {
+      Reply(req, res, JsonError(503, "draining", "shutting down"));
+      return;
+    }
+    Reply(req, res, api_->Ready(std::chrono::milliseconds(500)));
+  });
+  RouteMetrics* metrics_metrics = metrics_.Route("GET", "/metrics");
+  http_.Get("/metrics", [this, metrics_metrics](const httplib::Request&, httplib::Response& res) {
+    tl_route = metrics_metrics;
+    tl_route_name = "/metrics";
+    res.set_content(metrics_.Scrape(pool_->Stats(), worker_stats_),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  if (!config_.admin_endpoints) return;
+  http_.Post("/api/admin/cache/flush", [this](const httplib::Request& req, httplib::Response& res) {
+    Status st = cache_->Flush();
+    LogInfo("cache flushed by admin request", {{"ok", st.ok() ? "true" : "false"}});
+    Reply(req, res,
+          st.ok() ? ApiResponse{200, R"({"flushed":true})"}
+                  : JsonError(503, "cache_unavailable", st.message()));
+  });
+  http_.Post("/api/admin/faults", [this](const httplib::Request& req, httplib::Response& res) {
+    FieldError err;
+    auto doc = ParseJsonObject(req.body, &err);
+    if (!doc) {
+      Reply(req, res, JsonError(400, "invalid_field", err.message, err.field));
+      return;
+    }
+    ObjectValidator v(*doc);
+    auto percent = v.Int("error_percent", true, 0, 100);
+    v.RejectUnknownFields();
+    if (!v.ok()) {
+      Reply(req, res, JsonError(400, "invalid_field", v.error().message, v.error().field));
+      return;
+    }
+    fault_percent_ = static_cast<int>(*percent);
+    LogWarn("fault injection set", {{"error_percent", std::to_string(*percent)}});
+    Reply(req, res, {200, nlohmann::json{{"error_percent", *percent}}.dump()});
+  });
+}
+
+Status ShopServer::Start() {
+  LogInfo("shop starting", {{"config", config_.Describe()}});
+  Status pool_status = pool_->Start();
+  if (!pool_status.ok()) {
+    LogWarn("postgres not reachable at start; will retry", {{"err", pool_status.message()}});
+  }
+  if (config_.listen_port == 0) {
+    port_ = http_.bind_to_any_port(config_.listen_host);
+  } else if (http_.bind_to_port(config_.listen_host, config_.listen_port)) {
+    port_ = config_.listen_port;
+  } else {
+    port_ = -1;
+  }
+  if (port_ <= 0) {
+    return Status::Unavailable("cannot listen on " + config_.listen_host + ":" +
+                               std::to_string(config_.listen_port));
+  }
+  RaiseListenBacklog(port_);
+  listener_ = std::thread([this] { http_.listen_after_bind(); });
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
+  for (int i = 0; i < 500 && !http_.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  LogInfo("shop listening", {{"address", config_.listen_host + ":" + std::to_string(port_)}});
+  return Status::Ok();
+}
+
+void ShopServer::MaintenanceLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    lock.unlock();
+    pool_->Maintain();
+    lock.lock();
+  }
+}
+
+void ShopServer::BeginDrain() {
+  if (!draining_.exchange(true)) LogInfo("draining: /readyz now answers 503");
+}
+
+void ShopServer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  draining_ = true;
+  http_.stop();
+  if (listener_.joinable()) listener_.join();
+  if (maintenance_.joinable()) maintenance_.join();
+}
+
+}  // namespace vigil::shop
