@@ -3,6 +3,7 @@
 #include <array>
 
 #include "collectors/process/process_config.h"
+#include "collectors/redis/redis_config.h"
 
 namespace vigil {
 namespace {
@@ -15,6 +16,8 @@ const std::array kKinds{
                   SelfProcessDefaults},
     CollectorKind{"process", "process groups from /proc, with process-exporter's names",
                   ParseProcessConfig, NoDefaults},
+    CollectorKind{"redis", "Redis servers (INFO, latency, slowlog), with redis_exporter's names",
+                  ParseRedisConfig, NoDefaults},
 };
 
 }  // namespace
