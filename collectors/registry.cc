@@ -4,6 +4,7 @@
 
 #include "collectors/process/process_config.h"
 #include "collectors/redis/redis_config.h"
+#include "collectors/scrape/scrape_config.h"
 
 namespace vigil {
 namespace {
@@ -18,6 +19,8 @@ const std::array kKinds{
                   ParseProcessConfig, NoDefaults},
     CollectorKind{"redis", "Redis servers (INFO, latency, slowlog), with redis_exporter's names",
                   ParseRedisConfig, NoDefaults},
+    CollectorKind{"scrape", "Prometheus text endpoints (e.g. a service's /metrics)",
+                  ParseScrapeConfig, NoDefaults},
 };
 
 }  // namespace
