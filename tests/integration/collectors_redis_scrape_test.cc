@@ -1,0 +1,154 @@
+// The vigil binary against real Redis servers and a real scrape target (the harness'
+// Prometheus): names and labels on /metrics, hit ratio, slowlog digest, one dead Redis not
+// blanking the other, and recovery when it comes back on the same port.
+#include <httplib.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/support/subprocess.h"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::RunCommand;
+using testing::Subprocess;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("vigil-crs-" + std::to_string(getpid()) + "-" + std::to_string(rand()));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string Metrics(int port) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_tcp_nodelay(true);
+  auto res = c.Get("/metrics");
+  return res && res->status == 200 ? res->body : "";
+}
+
+// Polls /metrics until `pattern` matches (bounded); returns the last body.
+std::string WaitFor(int port, const std::string& pattern, std::chrono::milliseconds timeout) {
+  std::regex re(pattern);
+  std::string body;
+  for (auto end = std::chrono::steady_clock::now() + timeout;
+       std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(200ms)) {
+    body = Metrics(port);
+    if (std::regex_search(body, re)) return body;
+  }
+  FAIL("timed out waiting for /" << pattern << "/ in:\n" << body);
+  return body;
+}
+
+std::string RedisCli(int port, const std::string& args) {
+  auto [rc, out] = RunCommand("redis-cli -h 127.0.0.1 -p " + std::to_string(port) + " " + args);
+  REQUIRE(rc == 0);
+  return out;
+}
+
+TEST_CASE("redis and scrape collectors against real servers", "[integration][redis][scrape]") {
+  int main_port = std::stoi(testing::RequireEnv("VIGIL_TEST_REDIS_PORT"));
+  std::string prometheus_url = testing::RequireEnv("VIGIL_TEST_PROMETHEUS_URL");
+  TempDir dir;
+  fs::path redis_dir = dir.path / "redis";
+  std::string servers = std::string(VIGIL_SOURCE_DIR) + "/tests/support/servers.sh";
+  auto [rc, started] = RunCommand(servers + " start redis " + redis_dir.string());
+  REQUIRE(rc == 0);
+  int extra_port = std::stoi(started);
+  struct StopRedis {
+    std::string cmd;
+    ~StopRedis() { RunCommand(cmd); }
+  } stop_redis{servers + " stop redis " + redis_dir.string()};
+
+  // Traffic on the extra Redis: 3 hits, 1 miss, every command in the slowlog.
+  RedisCli(extra_port, "config set slowlog-log-slower-than 0");
+  RedisCli(extra_port, "set k v");
+  for (int i = 0; i < 3; ++i) RedisCli(extra_port, "get k");
+  RedisCli(extra_port, "get missing");
+  RedisCli(main_port, "set vigil_it_key v");
+  RedisCli(main_port, "get vigil_it_key");
+  RedisCli(main_port, "get vigil_it_missing");
+
+  {
+    std::ofstream cfg(dir.path / "vigil.yml");
+    cfg << "global: {collect_interval: 1s, collect_timeout: 800ms}\n"
+        << "redis:\n"
+        << "  - {name: main, address: 127.0.0.1:" << main_port << "}\n"
+        << "  - {name: extra, address: 127.0.0.1:" << extra_port << "}\n"
+        << "scrape:\n"
+        << "  - {name: prometheus, url: " << prometheus_url << "/metrics, sample_limit: 100000}\n";
+  }
+  int port = testing::FreePort();
+  Subprocess vigil({VIGIL_BINARY, "--config.file=" + (dir.path / "vigil.yml").string(),
+                    "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                   (dir.path / "vigil.log").string());
+  REQUIRE(testing::WaitForHttp("127.0.0.1", port, "/-/ready", 10s));
+
+  std::string m = WaitFor(port, "redis_keyspace_hit_ratio\\{target=\"extra\"\\} 0.75\n", 10s);
+  CHECK(m.find("redis_up{target=\"main\"} 1\n") != std::string::npos);
+  CHECK(m.find("redis_up{target=\"extra\"} 1\n") != std::string::npos);
+  CHECK(m.find("redis_keyspace_hits_total{target=\"extra\"} 3\n") != std::string::npos);
+  CHECK(m.find("redis_keyspace_misses_total{target=\"extra\"} 1\n") != std::string::npos);
+  CHECK(std::regex_search(m, std::regex("redis_keyspace_misses_total\\{target=\"main\"\\} [1-9]")));
+  CHECK(m.find("redis_commands_total{cmd=\"get\",target=\"extra\"} 4\n") != std::string::npos);
+  CHECK(m.find("redis_db_keys{db=\"db0\",target=\"extra\"} 1\n") != std::string::npos);
+  CHECK(m.find("# TYPE redis_latency_percentiles_usec summary") != std::string::npos);
+  CHECK(m.find("redis_slowlog_commands_total{cmd=\"get\",target=\"extra\"} 4\n") !=
+        std::string::npos);
+  CHECK(std::regex_search(
+      m, std::regex("redis_instance_info\\{[^}]*redis_version=\"7[^}]*target=\"extra\"")));
+  // The scrape target: Prometheus' own metrics under job/instance.
+  std::string prom_instance = prometheus_url.substr(prometheus_url.find("://") + 3);
+  m = WaitFor(port, "vigil_collector_up\\{collector=\"scrape\",target=\"prometheus\"\\} 1\n", 10s);
+  CHECK(std::regex_search(m, std::regex("prometheus_build_info\\{[^}]*instance=\"" + prom_instance +
+                                        "\",job=\"prometheus\"")));
+  CHECK(std::regex_search(
+      m, std::regex("scrape_samples_scraped\\{instance=\"[^\"]+\",job=\"prometheus\"\\} [1-9]")));
+  {
+    std::ofstream(dir.path / "metrics.txt") << m;
+    auto [prc, pout] =
+        RunCommand("promtool check metrics < " + (dir.path / "metrics.txt").string() +
+                   " 2>&1 | grep -v -e 'counter metrics should have' -e " +
+                   "'non-histogram and non-summary metrics should not' || true");
+    INFO(pout);
+    CHECK(pout.find("error") == std::string::npos);
+  }
+
+  // Slowlog entries are counted once: more polls, no growth without new commands.
+  std::this_thread::sleep_for(2500ms);
+  m = Metrics(port);
+  CHECK(m.find("redis_slowlog_commands_total{cmd=\"get\",target=\"extra\"} 4\n") !=
+        std::string::npos);
+
+  // Stop the extra Redis: only its instance goes down.
+  RunCommand(servers + " stop redis " + redis_dir.string());
+  m = WaitFor(port, "vigil_collector_up\\{collector=\"redis\",target=\"extra\"\\} 0\n", 10s);
+  CHECK(m.find("vigil_collector_up{collector=\"redis\",target=\"main\"} 1\n") != std::string::npos);
+  CHECK(m.find("redis_up{target=\"extra\"} 0\n") != std::string::npos);
+  CHECK(m.find("redis_up{target=\"main\"} 1\n") != std::string::npos);
+
+  // Restart it on the same port: vigil reconnects by itself.
+  auto [rrc, rout] = RunCommand(
+      "redis-server --bind 127.0.0.1 --port " + std::to_string(extra_port) +
+      " --save '' --appendonly no --daemonize yes --dir " + redis_dir.string() + " --pidfile " +
+      (redis_dir / "pid").string() + " --logfile " + (redis_dir / "redis2.log").string());
+  INFO(rout);
+  REQUIRE(rrc == 0);
+  m = WaitFor(port, "vigil_collector_up\\{collector=\"redis\",target=\"extra\"\\} 1\n", 10s);
+  CHECK(m.find("redis_up{target=\"extra\"} 1\n") != std::string::npos);
+  CHECK(m.find("redis_db_keys{db=\"db0\",target=\"extra\"}") == std::string::npos);  // empty now
+  CHECK(vigil.Output().find("hunter") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil
