@@ -103,8 +103,6 @@ constexpr FieldMetric kFieldMetrics[] = {
     // Server
     {"uptime_in_seconds", "uptime_in_seconds", Kind::kGauge, 1, "Seconds since the server started"},
     {"process_id", "process_id", Kind::kGauge, 1, "The server's process id"},
-    {"hz", "hz", Kind::kGauge, 1, "Current frequency of background tasks"},
-    {"configured_hz", "configured_hz", Kind::kGauge, 1, "Configured frequency of background tasks"},
     // Clients
     {"connected_clients", "connected_clients", Kind::kGauge, 1, "Client connections"},
     {"blocked_clients", "blocked_clients", Kind::kGauge, 1, "Clients blocked in a blocking call"},
@@ -177,8 +175,7 @@ constexpr FieldMetric kFieldMetrics[] = {
      "Expire cycles stopped by their time cap"},
     {"pubsub_channels", "pubsub_channels", Kind::kGauge, 1, "Pub/sub channels with subscribers"},
     {"pubsub_patterns", "pubsub_patterns", Kind::kGauge, 1, "Pub/sub patterns with subscribers"},
-    {"latest_fork_usec", "latest_fork_usec", Kind::kGauge, 1,
-     "Duration of the latest fork in microseconds"},
+    {"latest_fork_usec", "latest_fork_seconds", Kind::kGauge, 1e-6, "Duration of the latest fork"},
     // Replication
     {"connected_slaves", "connected_slaves", Kind::kGauge, 1, "Connected replicas"},
     {"master_repl_offset", "master_repl_offset", Kind::kGauge, 1, "Replication offset"},

@@ -5,9 +5,13 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/subprocess.h"
@@ -148,6 +152,113 @@ TEST_CASE("redis and scrape collectors against real servers", "[integration][red
   CHECK(m.find("redis_up{target=\"extra\"} 1\n") != std::string::npos);
   CHECK(m.find("redis_db_keys{db=\"db0\",target=\"extra\"}") == std::string::npos);  // empty now
   CHECK(vigil.Output().find("hunter") == std::string::npos);
+}
+
+// Family name -> (type, label names) of the redis_* families in an exposition.
+struct FamilyShape {
+  std::string type;
+  std::set<std::string> labels;
+};
+std::map<std::string, FamilyShape> Shapes(const std::string& text, const std::string& drop_label) {
+  std::map<std::string, FamilyShape> out;
+  std::istringstream in(text);
+  std::string line;
+  std::regex type_re("^# TYPE (redis_[a-zA-Z0-9_:]*) ([a-z]+)$");
+  std::regex sample_re("^(redis_[a-zA-Z0-9_:]*)(\\{(.*)\\})? ");
+  std::regex label_re("([a-zA-Z_][a-zA-Z0-9_]*)=\"");
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (std::regex_search(line, m, type_re)) {
+      out[m[1]].type = m[2];
+      continue;
+    }
+    if (!std::regex_search(line, m, sample_re)) continue;
+    std::string name = m[1];
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      std::string base = name.substr(0, name.size() - std::min(name.size(), strlen(suffix)));
+      if (name.ends_with(suffix) && out.count(base) &&
+          (out[base].type == "summary" || out[base].type == "histogram")) {
+        name = base;
+      }
+    }
+    std::string labels = m[3];
+    for (std::sregex_iterator it(labels.begin(), labels.end(), label_re), end; it != end; ++it) {
+      std::string l = (*it)[1];
+      if (l != drop_label && l != "quantile" && l != "le") out[name].labels.insert(l);
+    }
+  }
+  return out;
+}
+
+TEST_CASE("redis families match Debian's prometheus-redis-exporter", "[integration][redis]") {
+  // Installed by scripts/install-deps.sh; fail loudly when it is missing.
+  REQUIRE(RunCommand("command -v prometheus-redis-exporter").first == 0);
+  TempDir dir;
+  fs::path redis_dir = dir.path / "redis";
+  std::string servers = std::string(VIGIL_SOURCE_DIR) + "/tests/support/servers.sh";
+  auto [rc, started] = RunCommand(servers + " start redis " + redis_dir.string());
+  REQUIRE(rc == 0);
+  int redis_port = std::stoi(started);
+  struct StopRedis {
+    std::string cmd;
+    ~StopRedis() { RunCommand(cmd); }
+  } stop_redis{servers + " stop redis " + redis_dir.string()};
+  RedisCli(redis_port, "config set slowlog-log-slower-than 0");
+  RedisCli(redis_port, "set k v");
+  RedisCli(redis_port, "get k");
+  RedisCli(redis_port, "get missing");
+  RedisCli(redis_port, "nosuchcommand");
+
+  int exporter_port = testing::FreePort();
+  Subprocess exporter({"/usr/bin/prometheus-redis-exporter",
+                       "-redis.addr=redis://127.0.0.1:" + std::to_string(redis_port),
+                       "-web.listen-address=127.0.0.1:" + std::to_string(exporter_port)},
+                      (dir.path / "exporter.log").string());
+  REQUIRE(testing::WaitForHttp("127.0.0.1", exporter_port, "/metrics", 10s));
+  {
+    std::ofstream cfg(dir.path / "vigil.yml");
+    cfg << "global: {collect_interval: 1s, collect_timeout: 800ms}\n"
+        << "redis: [{name: r, address: 127.0.0.1:" << redis_port << "}]\n";
+  }
+  int port = testing::FreePort();
+  Subprocess vigil({VIGIL_BINARY, "--config.file=" + (dir.path / "vigil.yml").string(),
+                    "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                   (dir.path / "vigil.log").string());
+  REQUIRE(testing::WaitForHttp("127.0.0.1", port, "/-/ready", 10s));
+  std::string ours = WaitFor(port, "redis_slowlog_length\\{target=\"r\"\\}", 10s);
+  std::string theirs = Metrics(exporter_port);
+  REQUIRE(theirs.find("redis_up 1") != std::string::npos);
+
+  auto our_shapes = Shapes(ours, "target");
+  auto their_shapes = Shapes(theirs, "");
+  // vigil's own families (documented as such); everything else must exist in redis_exporter.
+  const std::set<std::string> vigil_only = {
+      "redis_keyspace_hit_ratio", "redis_slowlog_commands_total",
+      "redis_slowlog_commands_duration_seconds_total", "redis_slowlog_missed_entries_total"};
+  std::size_t shared = 0;
+  for (const auto& [name, shape] : our_shapes) {
+    INFO(name);
+    if (vigil_only.count(name)) {
+      CHECK(their_shapes.count(name) == 0);
+      continue;
+    }
+    auto it = their_shapes.find(name);
+    CHECK(it != their_shapes.end());
+    if (it == their_shapes.end()) continue;
+    ++shared;
+    CHECK(shape.type == it->second.type);
+    CHECK(shape.labels == it->second.labels);
+  }
+  CHECK(shared >= 50);
+  // The ones the brief names, present in both.
+  for (const char* name :
+       {"redis_up", "redis_commands_total", "redis_commands_duration_seconds_total",
+        "redis_db_keys", "redis_latency_percentiles_usec", "redis_errors_total",
+        "redis_instance_info", "redis_keyspace_hits_total"}) {
+    INFO(name);
+    CHECK(our_shapes.count(name) == 1);
+    CHECK(their_shapes.count(name) == 1);
+  }
 }
 
 }  // namespace
