@@ -96,7 +96,12 @@ Status RedisCollector::Connect(TimestampMs deadline) {
   return Status::Ok();
 }
 
-Status RedisCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
+Status RedisCollector::Collect(const CollectContext& scheduler_ctx, MetricSink& sink) {
+  // Give up a little before the scheduler does, so a hung server still reports redis_up 0
+  // (the scheduler drops the result of a run that overran its timeout).
+  CollectContext ctx = scheduler_ctx;
+  ctx.deadline -=
+      std::min<TimestampMs>(100, std::max<TimestampMs>(0, (ctx.deadline - ctx.now) / 10));
   sink.SetCommonLabels(Labels{{"target", config_.name}});
   Status status = Status::Ok();
   if (conn_ == nullptr) status = Connect(ctx.deadline);

@@ -77,7 +77,12 @@ Status ScrapeCollector::Scrape(const CollectContext& ctx, MetricSink& sink, std:
   return Status::Ok();
 }
 
-Status ScrapeCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
+Status ScrapeCollector::Collect(const CollectContext& scheduler_ctx, MetricSink& sink) {
+  // Give up a little before the scheduler does, so a hung target still reports its
+  // scrape_* samples (the scheduler drops the result of a run that overran its timeout).
+  CollectContext ctx = scheduler_ctx;
+  ctx.deadline -=
+      std::min<TimestampMs>(100, std::max<TimestampMs>(0, (ctx.deadline - ctx.now) / 10));
   auto t0 = std::chrono::steady_clock::now();
   std::size_t scraped = 0;
   Status status = Scrape(ctx, sink, scraped);
