@@ -4,6 +4,8 @@
 
 #include "collectors/postgres/postgres_config.h"
 #include "collectors/process/process_config.h"
+#include "collectors/redis/redis_config.h"
+#include "collectors/scrape/scrape_config.h"
 
 namespace vigil {
 namespace {
@@ -20,6 +22,10 @@ const std::array kKinds{
                   "PostgreSQL server: activity, locks and blocking, databases, tables, "
                   "bgwriter, settings, replication, pg_stat_statements deltas and top N",
                   ParsePostgresConfig, NoDefaults},
+    CollectorKind{"redis", "Redis servers (INFO, latency, slowlog), with redis_exporter's names",
+                  ParseRedisConfig, NoDefaults},
+    CollectorKind{"scrape", "Prometheus text endpoints (e.g. a service's /metrics)",
+                  ParseScrapeConfig, NoDefaults},
 };
 
 }  // namespace

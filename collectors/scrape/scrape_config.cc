@@ -1,0 +1,55 @@
+#include "collectors/scrape/scrape_config.h"
+
+#include "collectors/scrape/scrape_collector.h"
+
+namespace vigil {
+
+void ParseScrapeConfig(const ConfigNode& node, CollectorSpec& spec) {
+  ScrapeConfig config;
+  config.name = spec.target;
+  config.url = node.RequiredString("url");
+  std::string_view url = config.url;
+  std::size_t scheme_end = url.find("://");
+  std::string_view scheme = scheme_end == std::string_view::npos ? "" : url.substr(0, scheme_end);
+  if (!config.url.empty()) {
+    if (scheme != "http" && scheme != "https") {
+      node.Child("url")->Error("invalid url \"" + config.url + "\" (want http://host:port/path)");
+    } else {
+      std::string_view rest = url.substr(scheme_end + 3);
+      std::size_t slash = rest.find('/');
+      std::string_view authority = rest.substr(0, slash);
+      if (authority.find('@') != std::string_view::npos) {
+        node.Child("url")->Error("credentials in the url are not allowed: use basic_auth");
+      } else if (authority.empty()) {
+        node.Child("url")->Error("invalid url \"" + config.url + "\": no host");
+      }
+      config.scheme_host_port = std::string(url.substr(0, scheme_end + 3 + authority.size()));
+      config.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+      config.instance = std::string(authority);
+      if (authority.find(':') == std::string_view::npos ||
+          (authority.front() == '[' && authority.back() == ']')) {
+        config.instance += scheme == "https" ? ":443" : ":80";
+      }
+    }
+  }
+  config.job = node.String("job", spec.target);
+  config.instance = node.String("instance", config.instance);
+  config.sample_limit = static_cast<std::size_t>(node.Int("sample_limit", 0, 0, 100000000));
+  config.honor_labels = node.Bool("honor_labels", false);
+  if (auto auth = node.Child("basic_auth")) {
+    if (!auth->IsMap()) {
+      auth->Error("want a mapping {username, password | password_file}");
+    } else {
+      config.username = auth->RequiredString("username");
+      config.password = auth->Secret("password", "password_file");
+      auth->CheckUnknownKeys();
+    }
+  }
+  config.bearer_token = node.Secret("bearer_token", "bearer_token_file");
+  if (!config.username.empty() && !config.bearer_token.empty()) {
+    node.Error("give at most one of basic_auth and bearer_token");
+  }
+  spec.make = [config] { return std::make_unique<ScrapeCollector>(config); };
+}
+
+}  // namespace vigil
