@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "agent/base/listen_backlog.h"
 #include "agent/base/log.h"
 #include "service/pg_connection.h"
 #include "service/validation.h"
@@ -29,32 +30,6 @@ std::int64_t SteadyNanos() {
 thread_local std::int64_t tl_start_ns = 0;
 thread_local RouteMetrics* tl_route = nullptr;
 thread_local const char* tl_route_name = nullptr;
-
-// cpp-httplib 0.11.4 listens with a backlog of 5 (a compile-time constant of the shared
-// library), so a burst of new connections overflows the accept queue and the dropped SYNs are
-// retried by the client after 1 s. Linux lets listen() be called again on a listening socket
-// to change its backlog; the socket is found by its bound port.
-void RaiseListenBacklog(int port) {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return;
-  while (dirent* entry = readdir(dir)) {
-    const int fd = std::atoi(entry->d_name);
-    if (fd <= 2) continue;
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof addr;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
-    int bound = -1;
-    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    if (addr.ss_family == AF_INET6) {
-      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    }
-    if (bound == port && listen(fd, 1024) != 0) LogWarn("could not raise the listen backlog");
-  }
-  closedir(dir);
-}
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 
 #include "agent/api/query_api.h"
 #include "agent/base/duration.h"
+#include "agent/base/listen_backlog.h"
 #include "agent/base/log.h"
 #include "agent/core/exposition.h"
 
@@ -77,6 +78,7 @@ Status App::Start() {
     port_ = server_->bind_to_port(host, port) ? port : -1;
   }
   if (port_ <= 0) return Status::Unavailable("cannot listen on " + listen);
+  RaiseListenBacklog(port_);
 
   StartScheduler(std::move(config.value()));
   {
