@@ -513,6 +513,25 @@ TEST_CASE("PromQL answers equal Prometheus 2.42", "[promql][differential]") {
       if (!diff.empty()) failures.push_back("t=" + std::to_string(t - kT0) + " " + q + ": " + diff);
     }
   }
+  // Range queries: every third query over most of the data, with a step that does not divide
+  // the scrape interval.
+  int range_compared = 0;
+  const std::int64_t start = kT0 + 600, end = kT0 + 7500, step = 97;
+  for (std::size_t qi = 0; qi < queries.size(); qi += 3) {
+    const std::string& q = queries[qi];
+    httplib::Params params{{"query", q},
+                           {"start", std::to_string(start)},
+                           {"end", std::to_string(end)},
+                           {"step", std::to_string(step)}};
+    auto res = cli.Get("/api/v1/query_range", params, httplib::Headers{});
+    REQUIRE(res);
+    nlohmann::json body = nlohmann::json::parse(res->body, nullptr, false);
+    REQUIRE_FALSE(body.is_discarded());
+    std::string diff =
+        Compare(q, body, engine.RangeQuery(storage, q, start * 1000, end * 1000, step * 1000));
+    ++range_compared;
+    if (!diff.empty()) failures.push_back("range " + q + ": " + diff);
+  }
   prom.Stop();
   for (std::size_t i = 0; i < failures.size() && i < 40; ++i) UNSCOPED_INFO(failures[i]);
   INFO("queries: " << queries.size() << ", comparisons: " << compared
@@ -522,6 +541,7 @@ TEST_CASE("PromQL answers equal Prometheus 2.42", "[promql][differential]") {
   CHECK(non_empty > compared * 3 / 4);
   CHECK(errors > 10);
   if (failures.empty()) std::filesystem::remove_all(dir);
+  WARN("range queries compared: " << range_compared);
   WARN("differential: " << queries.size() << " queries x 4 times = " << compared << " comparisons, "
                         << compared - static_cast<int>(failures.size()) << " equal; " << non_empty
                         << " non-empty, " << errors << " errors in both");
