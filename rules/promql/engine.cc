@@ -126,8 +126,12 @@ class Evaluator {
     if (it != ranges_.end()) return Status::Ok();
     auto res = querier_.Select(vs.matchers, mint, maxt);
     if (!res.ok()) return res.status();
-    std::sort(res->begin(), res->end(),
-              [](const Series& a, const Series& b) { return a.metric < b.metric; });
+    // Prometheus sees series in label order; that decides ties in topk/bottomk and the order
+    // NaN meets min/max. Storage usually returns them sorted already.
+    auto by_labels = [](const Series& a, const Series& b) { return a.metric < b.metric; };
+    if (!std::is_sorted(res->begin(), res->end(), by_labels)) {
+      std::sort(res->begin(), res->end(), by_labels);
+    }
     ranges_.emplace(&vs, std::move(*res));
     return Status::Ok();
   }

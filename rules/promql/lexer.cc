@@ -72,8 +72,15 @@ Result<std::vector<Token>> Lex(std::string_view in) {
   std::vector<Token> out;
   const int n = static_cast<int>(in.size());
   int i = 0;
+  int paren_depth = 0;
   auto err = [&](int pos, const std::string& msg) {
-    return Status::InvalidArgument(PositionString(in, pos) + ": parse error: " + msg);
+    Token e;
+    e.kind = TokenKind::kError;
+    e.text = msg;
+    e.pos = pos;
+    e.end = pos;
+    out.push_back(std::move(e));
+    return out;
   };
   while (true) {
     while (i < n && (std::isspace(static_cast<unsigned char>(in[i])) || in[i] == '#')) {
@@ -86,6 +93,7 @@ Result<std::vector<Token>> Lex(std::string_view in) {
     Token t;
     t.pos = i;
     if (i >= n) {
+      if (paren_depth > 0) return err(n, "unclosed left parenthesis");
       t.kind = TokenKind::kEof;
       t.end = n;
       out.push_back(t);
@@ -258,9 +266,11 @@ Result<std::vector<Token>> Lex(std::string_view in) {
     } else {
       switch (c) {
         case '(':
+          ++paren_depth;
           punct(TokenKind::kLParen, 1);
           break;
         case ')':
+          if (--paren_depth < 0) return err(i, "unexpected right parenthesis ')'");
           punct(TokenKind::kRParen, 1);
           break;
         case '{':

@@ -13,6 +13,7 @@ namespace vigil::promql {
 
 enum class TokenKind {
   kEof,
+  kError,
   kIdent,
   kNumber,
   kDuration,
@@ -49,8 +50,9 @@ struct Token {
   int end = 0;
 };
 
-// Tokenizes `input`; fails with "line:col: parse error: ..." on bad input. The last token is
-// kEof.
+// Tokenizes `input`. The last token is kEof, or kError (text = the message, pos = where) when
+// the input cannot be tokenized; the parser reports it when it reaches it, so earlier syntax
+// errors win as in Prometheus' streaming lexer. Never fails today; Result for future limits.
 Result<std::vector<Token>> Lex(std::string_view input);
 
 // "line:col" (both 1-based) of byte offset `pos` in `input`.

@@ -109,12 +109,14 @@ class Parser {
   }
 
  private:
-  const Token& Peek(int ahead = 0) const {
+  // Reaching a lexer error token reports it (unless an earlier error was recorded).
+  const Token& Peek(int ahead = 0) {
     std::size_t i = std::min(pos_ + ahead, toks_.size() - 1);
+    if (toks_[i].kind == TokenKind::kError) Fail(toks_[i].pos, toks_[i].text);
     return toks_[i];
   }
   const Token& Next() {
-    const Token& t = toks_[pos_];
+    const Token& t = Peek();
     if (pos_ + 1 < toks_.size()) ++pos_;
     return t;
   }
@@ -140,7 +142,7 @@ class Parser {
   int PrevEnd() const { return pos_ == 0 ? 0 : toks_[pos_ - 1].end; }
 
   // Precedence of the binary operator at the cursor; 0 when there is none.
-  int PeekBinOp(BinOp* op) const {
+  int PeekBinOp(BinOp* op) {
     const Token& t = Peek();
     switch (t.kind) {
       case TokenKind::kAdd:

@@ -20,8 +20,8 @@ class Querier {
 
   // Returns every series whose labels satisfy all `matchers`, each with its points whose
   // timestamps lie in [mint, maxt] in ascending order. Staleness markers (StaleNaN) are
-  // returned as points. Series with no point in the range may be left out. The order of the
-  // returned series does not matter.
+  // returned as points. Series with no point in the range may be left out. Any order of series
+  // is accepted, but returning them sorted by labels saves the engine a sort.
   virtual Result<std::vector<Series>> Select(const std::vector<LabelMatcher>& matchers,
                                              TimestampMs mint, TimestampMs maxt) const = 0;
 };

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "rules/promql/api_json.h"
 #include "rules/promql/engine.h"
 #include "rules/promql/memory_storage.h"
 #include "rules/promql/openmetrics_loader.h"
@@ -470,6 +471,49 @@ std::string Compare(const std::string& query, const nlohmann::json& prom,
   return "unexpected result type " + type;
 }
 
+// Compares vigil's API JSON with Prometheus': same status and error type, same result type,
+// same metrics and timestamps, values within tolerance (order-insensitive).
+std::string CompareJson(const nlohmann::json& prom, const std::string& mine_text) {
+  nlohmann::json mine = nlohmann::json::parse(mine_text, nullptr, false);
+  if (mine.is_discarded()) return "vigil JSON does not parse: " + mine_text.substr(0, 200);
+  if (prom["status"] != mine["status"]) return "JSON status differs";
+  if (prom["status"] != "success") {
+    return prom["errorType"] == mine["errorType"]
+               ? ""
+               : "errorType " + prom["errorType"].dump() + " vs " + mine["errorType"].dump();
+  }
+  const auto& pd = prom["data"];
+  const auto& md = mine["data"];
+  if (pd["resultType"] != md["resultType"]) return "JSON resultType differs";
+  auto same_point = [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a[0].dump() == b[0].dump() &&
+           Close(ParseProm(a[1].get<std::string>()), ParseProm(b[1].get<std::string>()));
+  };
+  if (pd["resultType"] == "scalar")
+    return same_point(pd["result"], md["result"]) ? "" : "scalar JSON";
+  if (pd["resultType"] == "string") return pd["result"] == md["result"] ? "" : "string JSON";
+  std::map<std::string, nlohmann::json> by_metric;
+  for (const auto& r : md["result"]) by_metric[r["metric"].dump()] = r;
+  if (by_metric.size() != pd["result"].size()) return "JSON result size differs";
+  for (const auto& r : pd["result"]) {
+    auto it = by_metric.find(r["metric"].dump());
+    if (it == by_metric.end()) return "JSON metric missing: " + r["metric"].dump();
+    if (r.contains("value")) {
+      if (!same_point(r["value"], it->second["value"])) {
+        return "JSON value " + r["value"].dump() + " vs " + it->second["value"].dump();
+      }
+    } else {
+      const auto& a = r["values"];
+      const auto& b = it->second["values"];
+      if (a.size() != b.size()) return "JSON values size differs";
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!same_point(a[i], b[i])) return "JSON point " + a[i].dump() + " vs " + b[i].dump();
+      }
+    }
+  }
+  return "";
+}
+
 TEST_CASE("PromQL answers equal Prometheus 2.42", "[promql][differential]") {
   char tmpl[] = "/tmp/vigil-promql-diff-XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
@@ -506,12 +550,34 @@ TEST_CASE("PromQL answers equal Prometheus 2.42", "[promql][differential]") {
       REQUIRE(res);
       nlohmann::json body = nlohmann::json::parse(res->body, nullptr, false);
       REQUIRE_FALSE(body.is_discarded());
-      std::string diff = Compare(q, body, engine.InstantQuery(storage, q, t * 1000));
+      auto mine = engine.InstantQuery(storage, q, t * 1000);
+      std::string diff = Compare(q, body, mine);
+      if (diff.empty()) diff = CompareJson(body, FormatQueryResult(mine));
       ++compared;
       if (body.value("status", "") == "success" && body["data"]["result"].size() > 0) ++non_empty;
       if (body.value("status", "") != "success") ++errors;
       if (!diff.empty()) failures.push_back("t=" + std::to_string(t - kT0) + " " + q + ": " + diff);
     }
+  }
+  // Range queries: every third query over most of the data, with a step that does not divide
+  // the scrape interval.
+  int range_compared = 0;
+  const std::int64_t start = kT0 + 600, end = kT0 + 7500, step = 97;
+  for (std::size_t qi = 0; qi < queries.size(); qi += 3) {
+    const std::string& q = queries[qi];
+    httplib::Params params{{"query", q},
+                           {"start", std::to_string(start)},
+                           {"end", std::to_string(end)},
+                           {"step", std::to_string(step)}};
+    auto res = cli.Get("/api/v1/query_range", params, httplib::Headers{});
+    REQUIRE(res);
+    nlohmann::json body = nlohmann::json::parse(res->body, nullptr, false);
+    REQUIRE_FALSE(body.is_discarded());
+    auto mine = engine.RangeQuery(storage, q, start * 1000, end * 1000, step * 1000);
+    std::string diff = Compare(q, body, mine);
+    if (diff.empty()) diff = CompareJson(body, FormatQueryResult(mine));
+    ++range_compared;
+    if (!diff.empty()) failures.push_back("range " + q + ": " + diff);
   }
   prom.Stop();
   for (std::size_t i = 0; i < failures.size() && i < 40; ++i) UNSCOPED_INFO(failures[i]);
@@ -522,6 +588,7 @@ TEST_CASE("PromQL answers equal Prometheus 2.42", "[promql][differential]") {
   CHECK(non_empty > compared * 3 / 4);
   CHECK(errors > 10);
   if (failures.empty()) std::filesystem::remove_all(dir);
+  WARN("range queries compared: " << range_compared);
   WARN("differential: " << queries.size() << " queries x 4 times = " << compared << " comparisons, "
                         << compared - static_cast<int>(failures.size()) << " equal; " << non_empty
                         << " non-empty, " << errors << " errors in both");

@@ -1,0 +1,27 @@
+// Prometheus HTTP API JSON for query results, as /api/v1/query and /api/v1/query_range
+// answer: {"status":"success","data":{"resultType":"vector","result":[...]}} or
+// {"status":"error","errorType":"bad_data","error":"..."}. Timestamps are seconds with
+// millisecond fractions, values are strings ("1.5", "NaN", "+Inf"), strings are escaped as Go's
+// encoding/json does (HTML-safe). Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "agent/base/status.h"
+#include "rules/promql/value.h"
+
+namespace vigil::promql {
+
+// `t` stamps scalar and string results (the query time).
+std::string FormatQueryResponse(const Value& v);
+// errorType "bad_data" for parse and query validation errors, "execution" otherwise.
+std::string FormatQueryError(const Status& status);
+std::string FormatQueryResult(const Result<Value>& r);
+
+// JSON string literal with Go's escaping.
+std::string JsonString(std::string_view s);
+// Milliseconds as seconds the way Prometheus writes them: 1700000000, 1700000000.120.
+std::string JsonTimestamp(TimestampMs t);
+
+}  // namespace vigil::promql

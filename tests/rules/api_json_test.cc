@@ -1,0 +1,33 @@
+#include "rules/promql/api_json.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+namespace vigil::promql {
+namespace {
+
+TEST_CASE("Query results format as Prometheus API JSON", "[promql][json]") {
+  Value v =
+      Value::OfVector({Sample{Labels{{"__name__", "up"}, {"job", "a<b>"}}, 1.5, 1700000000120},
+                       Sample{Labels{}, std::nan(""), 1700000000000}});
+  CHECK(FormatQueryResponse(v) ==
+        R"({"status":"success","data":{"resultType":"vector","result":[)"
+        R"({"metric":{"__name__":"up","job":"a\u003cb\u003e"},"value":[1700000000.120,"1.5"]},)"
+        R"({"metric":{},"value":[1700000000,"NaN"]}]}})");
+  CHECK(FormatQueryResponse(Value::Scalar(INFINITY, 5)) ==
+        R"({"status":"success","data":{"resultType":"scalar","result":[0.005,"+Inf"]}})");
+  CHECK(FormatQueryResponse(Value::String("a\"b\n", 1000)) ==
+        R"({"status":"success","data":{"resultType":"string","result":[1,"a\"b\n"]}})");
+  Value m = Value::OfMatrix({Series{Labels{{"a", "b"}}, {{1000, 1}, {2500, 1e21}}}});
+  CHECK(FormatQueryResponse(m) ==
+        R"({"status":"success","data":{"resultType":"matrix","result":[)"
+        R"({"metric":{"a":"b"},"values":[[1,"1"],[2.500,"1000000000000000000000"]]}]}})");
+  CHECK(FormatQueryError(Status::InvalidArgument("1:3: parse error: x")) ==
+        R"({"status":"error","errorType":"bad_data","error":"1:3: parse error: x"})");
+  CHECK(FormatQueryError(Status::InvalidArgument("many-to-many")) ==
+        R"({"status":"error","errorType":"execution","error":"many-to-many"})");
+  CHECK(JsonTimestamp(-1500) == "-1.500");
+}
+
+}  // namespace
+}  // namespace vigil::promql

@@ -1,0 +1,51 @@
+#include "rules/rule_tester.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace vigil::rules {
+namespace {
+
+const std::string kDir = std::string(VIGIL_RULES_TESTDATA) + "/promtool";
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_CASE("promtool-format tests pass with vigil's tester", "[rules][tester]") {
+  auto r = RunRuleTestFile(kDir + "/alerts_test.yml");
+  for (const auto& e : r.errors) UNSCOPED_INFO(e);
+  CHECK(r.passed);
+  CHECK(r.errors.empty());
+}
+
+TEST_CASE("Failures are reported exactly as promtool reports them", "[rules][tester]") {
+  // failing_test.out is promtool 2.42's output (stdout and stderr) for failing_test.yml.
+  const std::string file = kDir + "/failing/failing_test.yml";
+  std::ostringstream out;
+  int rc = RunRuleTests({file}, out, out);
+  CHECK(rc == 1);
+  std::string want = Read(kDir + "/failing/failing_test.out");
+  const std::string header = "Unit Testing:  failing_test.yml";
+  REQUIRE(want.rfind(header, 0) == 0);
+  want.replace(0, header.size(), "Unit Testing:  " + file);
+  CHECK(out.str() == want);
+}
+
+TEST_CASE("Tester reports bad test files", "[rules][tester]") {
+  const std::string tmp = std::filesystem::temp_directory_path() / "vigil_bad_test.yml";
+  std::ofstream(tmp) << "rule_files: []\ntests:\n  - interval: 1m\n    input_serie: []\n";
+  auto r = RunRuleTestFile(tmp);
+  CHECK_FALSE(r.passed);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].find(":4:5: field input_serie not found in test group") != std::string::npos);
+  std::filesystem::remove(tmp);
+}
+
+}  // namespace
+}  // namespace vigil::rules
