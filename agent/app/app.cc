@@ -49,12 +49,60 @@ App::App(AppOptions options) : options_(std::move(options)) {
 
 App::~App() { Stop(); }
 
-Status App::StartScheduler(Config config) {
+Status App::Apply(Config config) {
+  RuleSettings rules;
+  rules.files = config.rule_files;
+  rules.evaluation_interval = config.global.evaluation_interval;
+  rules.resend_delay = config.alerting.resend_delay;
+  rules.external_labels = config.global.external_labels;
+  rules.external_url = config.web.external_url;
+  rules.max_retention = config.global.max_window;
+  if (Status s = rules_.Load(rules); !s.ok()) return s;
+  {
+    std::lock_guard lock(notifier_mu_);
+    bool same = notifier_ && config_.alerting.alertmanagers == config.alerting.alertmanagers &&
+                config_.global.external_labels == config.global.external_labels;
+    if (!same) {
+      if (notifier_) notifier_->Stop();
+      notifier_.reset();
+      if (!config.alerting.alertmanagers.empty()) {
+        notifier_ = std::make_unique<Notifier>(config.alerting.alertmanagers,
+                                               config.global.external_labels);
+      }
+    }
+    external_url_ = config.web.external_url;
+  }
   if (scheduler_) scheduler_->Stop();
   scheduler_ = std::make_unique<Scheduler>(config.collectors, &store_, &SystemClock::Get());
   scheduler_->Start();
   config_ = std::move(config);
   return Status::Ok();
+}
+
+void App::SendAlerts(std::vector<rules::AlertNotification> alerts) {
+  std::lock_guard lock(notifier_mu_);
+  if (!notifier_) return;
+  std::vector<AlertNotification> out;
+  out.reserve(alerts.size());
+  for (rules::AlertNotification& a : alerts) {
+    out.push_back(AlertNotification{std::move(a.labels), std::move(a.annotations), a.starts_at,
+                                    a.ends_at, external_url_ + "/#alerts"});
+  }
+  notifier_->Send(out);
+}
+
+void App::EvaluationLoop() {
+  std::unique_lock lock(eval_mu_);
+  while (!eval_stop_) {
+    lock.unlock();
+    TimestampMs now = SystemClock::Get().Now();
+    rules_.EvalDue(now,
+                   [this](std::vector<rules::AlertNotification> a) { SendAlerts(std::move(a)); });
+    TimestampMs wait =
+        std::clamp<TimestampMs>(rules_.NextDue(now) - SystemClock::Get().Now(), 10, 1000);
+    lock.lock();
+    eval_cv_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return eval_stop_; });
+  }
 }
 
 Status App::Start() {
@@ -80,12 +128,13 @@ Status App::Start() {
   if (port_ <= 0) return Status::Unavailable("cannot listen on " + listen);
   RaiseListenBacklog(port_);
 
-  StartScheduler(std::move(config.value()));
+  if (Status s = Apply(std::move(config.value())); !s.ok()) return s;
   {
     std::lock_guard state_lock(state_mu_);
     reload_ = ReloadState{true, NowSeconds()};
   }
   server_thread_ = std::thread([this] { server_->listen_after_bind(); });
+  eval_thread_ = std::thread([this] { EvaluationLoop(); });
   started_ = true;
   LogInfo("vigil started", {{"listen", host + ":" + std::to_string(port_)},
                             {"config", options_.config_file},
@@ -96,18 +145,20 @@ Status App::Start() {
 Status App::Reload() {
   std::lock_guard lock(reload_mu_);
   Result<Config> config = LoadConfigFile(options_.config_file);
-  if (!config.ok()) {
-    LogError("reload failed; the running config stays", {{"err", config.status().message()}});
-    std::lock_guard state_lock(state_mu_);
-    reload_.last_successful = false;
-    rendered_generation_ = ~0ull;
-    return config.status();
-  }
-  if (config->web.listen_address != config_.web.listen_address && options_.listen_address.empty()) {
+  Status status = config.ok() ? Status::Ok() : config.status();
+  if (config.ok() && config->web.listen_address != config_.web.listen_address &&
+      options_.listen_address.empty()) {
     LogWarn("web.listen_address changes take effect at restart",
             {{"running", config_.web.listen_address}, {"new", config->web.listen_address}});
   }
-  StartScheduler(std::move(config.value()));
+  if (status.ok()) status = Apply(std::move(config.value()));
+  if (!status.ok()) {
+    LogError("reload failed; the running config stays", {{"err", status.message()}});
+    std::lock_guard state_lock(state_mu_);
+    reload_.last_successful = false;
+    rendered_generation_ = ~0ull;
+    return status;
+  }
   std::lock_guard state_lock(state_mu_);
   reload_ = ReloadState{true, NowSeconds()};
   rendered_generation_ = ~0ull;
@@ -118,6 +169,16 @@ Status App::Reload() {
 void App::Stop() {
   if (server_) server_->stop();
   if (server_thread_.joinable()) server_thread_.join();
+  {
+    std::lock_guard lock(eval_mu_);
+    eval_stop_ = true;
+  }
+  eval_cv_.notify_all();
+  if (eval_thread_.joinable()) eval_thread_.join();
+  {
+    std::lock_guard lock(notifier_mu_);
+    if (notifier_) notifier_->Stop();
+  }
   std::lock_guard lock(reload_mu_);
   if (scheduler_) scheduler_->Stop();
   scheduler_.reset();
@@ -133,11 +194,29 @@ bool App::Ready() const {
 
 std::string App::Metrics() {
   std::lock_guard lock(state_mu_);
-  std::uint64_t generation = store_.generation();
+  std::uint64_t generation = store_.generation() + rules_.generation();
+  {
+    std::lock_guard notifier_lock(notifier_mu_);
+    if (notifier_) generation += notifier_->generation();
+  }
   if (generation == rendered_generation_) return rendered_;
   std::vector<CollectorState> states = store_.States();
   ExpositionBuilder builder;
   builder.Add(AgentSelfMetrics(states, reload_));
+  MetricSink agent;
+  rules_.Collect(agent);
+  {
+    std::lock_guard notifier_lock(notifier_mu_);
+    if (notifier_) notifier_->Collect(agent);
+  }
+  WindowStats window = window_.Stats();
+  agent.Gauge("vigil_window_series", "Series held in the window.", {},
+              static_cast<double>(window.series));
+  agent.Gauge("vigil_window_samples", "Samples held in the window.", {},
+              static_cast<double>(window.samples));
+  agent.Gauge("vigil_window_bytes", "Memory of the window's compressed chunks.", {},
+              static_cast<double>(window.bytes));
+  builder.Add(agent.Take());
   for (const CollectorState& s : states) {
     if (s.snapshot) builder.Add(*s.snapshot);
   }
@@ -230,6 +309,12 @@ void App::InstallHandlers() {
   };
   s.Get("/api/v1/query_range", query_range);
   s.Post("/api/v1/query_range", query_range);
+  s.Get("/api/v1/rules", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(rules_.RulesJson(), "application/json");
+  });
+  s.Get("/api/v1/alerts", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(rules_.AlertsJson(), "application/json");
+  });
   s.Get("/api/v1/postgres/statements", attachment("postgres", "statements"));
   s.Get("/api/v1/postgres/blocking", attachment("postgres", "blocking"));
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

@@ -8,10 +8,12 @@
 #include <mutex>
 #include <string>
 
+#include "agent/app/rule_evaluator.h"
 #include "agent/config/config.h"
 #include "agent/core/collection_store.h"
 #include "agent/core/scheduler.h"
 #include "agent/core/self_metrics.h"
+#include "agent/notifier/notifier.h"
 #include "agent/window/series_window.h"
 #include "rules/promql/engine.h"
 
@@ -45,13 +47,24 @@ class App {
   SeriesWindow& window() { return window_; }
 
  private:
-  Status StartScheduler(Config config);
+  // Loads the rules of `config` (all or nothing), then swaps scheduler and notifier.
+  Status Apply(Config config);
+  void EvaluationLoop();
+  void SendAlerts(std::vector<rules::AlertNotification> alerts);
   void InstallHandlers();
 
   AppOptions options_;
   CollectionStore store_;
   SeriesWindow window_{std::chrono::minutes(15)};
   promql::Engine engine_;
+  RuleEvaluator rules_{&window_, &engine_};
+  std::mutex notifier_mu_;
+  std::unique_ptr<Notifier> notifier_;  // GUARDED_BY(notifier_mu_)
+  std::string external_url_;            // GUARDED_BY(notifier_mu_)
+  std::thread eval_thread_;
+  std::mutex eval_mu_;
+  std::condition_variable eval_cv_;
+  bool eval_stop_ = false;                // GUARDED_BY(eval_mu_)
   std::mutex reload_mu_;                  // serializes Start/Reload/Stop
   Config config_;                         // GUARDED_BY(reload_mu_)
   std::unique_ptr<Scheduler> scheduler_;  // GUARDED_BY(reload_mu_)
@@ -60,9 +73,10 @@ class App {
   int port_ = 0;
 
   std::mutex state_mu_;
-  ReloadState reload_;                         // GUARDED_BY(state_mu_)
-  std::uint64_t rendered_generation_ = ~0ull;  // GUARDED_BY(state_mu_)
-  std::string rendered_;                       // GUARDED_BY(state_mu_)
+  ReloadState reload_;  // GUARDED_BY(state_mu_)
+  std::uint64_t rendered_generation_ =
+      ~0ull;              // sum of the parts' generations; GUARDED_BY(state_mu_)
+  std::string rendered_;  // GUARDED_BY(state_mu_)
   std::atomic<bool> started_{false};
 };
 

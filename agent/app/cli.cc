@@ -13,14 +13,19 @@
 #include "agent/app/app.h"
 #include "agent/base/log.h"
 #include "agent/core/version.h"
+#include "rules/manager.h"
 #include "rules/promql/memory_storage.h"
 #include "rules/promql/openmetrics_loader.h"
+#include "rules/rule_file.h"
+#include "rules/rule_tester.h"
 
 namespace vigil {
 namespace {
 
 constexpr char kUsage[] = R"(usage: vigil [flags]
        vigil check config FILE...
+       vigil check rules FILE...
+       vigil test rules FILE...
        vigil query EXPR [--time=T] [--data=FILE | --url=URL]
        vigil --version
 
@@ -83,6 +88,23 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args, Flag
   return std::nullopt;
 }
 
+// Checks rule files as `promtool check rules` does: "FILE: SUCCESS: N rules found".
+int CheckRules(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
+  int rc = 0;
+  for (const std::string& f : files) {
+    Result<rules::RuleFileConfig> parsed = rules::LoadRuleFile(f);
+    if (!parsed.ok()) {
+      err << parsed.status().message() << "\n";
+      rc = 1;
+      continue;
+    }
+    std::size_t n = 0;
+    for (const auto& g : parsed->groups) n += g.rules.size();
+    out << f << ": SUCCESS: " << n << " rules found\n";
+  }
+  return rc;
+}
+
 int CheckConfig(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
   if (files.empty()) {
     err << "vigil check config: give at least one FILE\n";
@@ -91,12 +113,22 @@ int CheckConfig(const std::vector<std::string>& files, std::ostream& out, std::o
   int rc = 0;
   for (const std::string& f : files) {
     Result<Config> config = LoadConfigFile(f);
-    if (config.ok()) {
-      out << f << ": SUCCESS (" << config->collectors.size() << " collector instances)\n";
-    } else {
+    if (!config.ok()) {
       err << config.status().message() << "\n";
       rc = 1;
+      continue;
     }
+    // The rule files it names must load too (as `promtool check config` checks them).
+    rules::RuleManager manager(rules::GroupOptions{});
+    if (Status s = manager.Update(config->rule_files); !s.ok()) {
+      err << s.message() << "\n";
+      rc = 1;
+      continue;
+    }
+    std::size_t n = 0;
+    for (const auto& g : manager.groups()) n += g->rules().size();
+    out << f << ": SUCCESS (" << config->collectors.size() << " collector instances, " << n
+        << " rules)\n";
   }
   return rc;
 }
@@ -200,7 +232,16 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     if (pos.size() >= 2 && pos[1] == "config") {
       return CheckConfig({pos.begin() + 2, pos.end()}, out, err);
     }
-    err << "vigil: unknown check (want: vigil check config FILE...)\n";
+    if (pos.size() >= 3 && pos[1] == "rules")
+      return CheckRules({pos.begin() + 2, pos.end()}, out, err);
+    err << "vigil: unknown check (want: vigil check config|rules FILE...)\n";
+    return 2;
+  }
+  if (!pos.empty() && pos[0] == "test") {
+    if (pos.size() >= 3 && pos[1] == "rules") {
+      return rules::RunRuleTests({pos.begin() + 2, pos.end()}, out, err);
+    }
+    err << "vigil: unknown test (want: vigil test rules FILE...)\n";
     return 2;
   }
   if (!pos.empty() && pos[0] == "query") {

@@ -2,12 +2,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "agent/base/duration.h"
 #include "agent/config/config_node.h"
+#include "agent/notifier/notifier.h"
 #include "collectors/registry.h"
 
 namespace vigil {
@@ -23,6 +25,8 @@ void ParseGlobal(const ConfigNode& root, Config& config) {
   gc.collect_timeout = g->GetDuration("collect_timeout", gc.collect_timeout);
   gc.evaluation_interval = g->GetDuration("evaluation_interval", gc.evaluation_interval);
   gc.external_labels = g->LabelMap("external_labels");
+  gc.max_window = g->GetDuration("max_window", gc.max_window);
+  if (gc.max_window < Duration(5 * 60 * 1000)) g->Error("max_window must be at least 5m");
   if (gc.collect_interval.count() <= 0) g->Error("collect_interval must be positive");
   if (gc.evaluation_interval.count() <= 0) g->Error("evaluation_interval must be positive");
   g->CheckUnknownKeys();
@@ -35,6 +39,7 @@ void ParseWeb(const ConfigNode& root, Config& config) {
   if (Status s = ValidateHostPort(config.web.listen_address); !s.ok()) {
     w->Child("listen_address")->Error(s.message());
   }
+  config.web.external_url = w->String("external_url");
   w->CheckUnknownKeys();
 }
 
@@ -102,9 +107,19 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
     ParseGlobal(root, config);
     ParseWeb(root, config);
     ParseCollectors(root, config);
-    config.rule_files = root.StringList("rule_files");
-    if (std::optional<ConfigNode> alerting = root.Child("alerting")) {
-      config.alertmanagers = alerting->StringList("alertmanagers");
+    std::string dir = std::filesystem::path(file).parent_path().string();
+    for (std::string f : root.StringList("rule_files")) {
+      if (!f.empty() && f[0] != '/' && !dir.empty()) f = dir + "/" + f;
+      config.rule_files.push_back(f);
+    }
+    if (std::optional<ConfigNode> alerting = root.Child("alerting");
+        alerting && !alerting->IsNull()) {
+      for (const ConfigNode& url : alerting->List("alertmanagers")) {
+        std::string u = url.AsString();
+        if (Status s = ValidateAlertmanagerUrl(u); !s.ok()) url.Error(s.message());
+        config.alerting.alertmanagers.push_back(u);
+      }
+      config.alerting.resend_delay = alerting->GetDuration("resend_delay", Duration(60000));
       alerting->CheckUnknownKeys();
     }
     root.CheckUnknownKeys();
@@ -112,6 +127,9 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
     errors.Add(e.mark.line, e.mark.column, e.msg);
   }
   if (!errors.empty()) return errors.ToStatus();
+  if (config.web.external_url.empty()) {
+    config.web.external_url = "http://" + config.web.listen_address;
+  }
   return config;
 }
 

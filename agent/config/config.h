@@ -21,10 +21,17 @@ struct GlobalConfig {
   Duration collect_timeout{10000};
   Duration evaluation_interval{15000};
   Labels external_labels;
+  Duration max_window{3600000};  // cap of the series window's length
 };
 
 struct WebConfig {
   std::string listen_address = "127.0.0.1:9633";
+  std::string external_url;  // how users reach vigil (alert links); default http://listen_address
+};
+
+struct AlertingConfig {
+  std::vector<std::string> alertmanagers;  // base URLs
+  Duration resend_delay{60000};
 };
 
 struct Config {
@@ -33,8 +40,8 @@ struct Config {
   WebConfig web;
   // Every collector instance, defaults included, with interval and timeout resolved.
   std::vector<CollectorSpec> collectors;
-  std::vector<std::string> rule_files;  // as written (globs resolved by the rule manager)
-  std::vector<std::string> alertmanagers;
+  std::vector<std::string> rule_files;  // globs, relative ones resolved against the file's dir
+  AlertingConfig alerting;
 };
 
 Result<Config> LoadConfigFile(const std::string& path);

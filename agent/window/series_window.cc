@@ -96,6 +96,11 @@ void SeriesWindow::IngestSamples(const std::string& source,
   ReplaceSourceSet(source, std::move(ids), t);
 }
 
+void SeriesWindow::Append(const Labels& labels, TimestampMs t, double v) {
+  std::unique_lock lock(mu_);
+  AppendLocked(GetOrCreate(labels), t, v);
+}
+
 void SeriesWindow::DropSource(const std::string& source, TimestampMs t) {
   std::unique_lock lock(mu_);
   ReplaceSourceSet(source, {}, t);

@@ -43,6 +43,9 @@ class SeriesWindow final : public promql::Querier {
   // The same for ready-made series (labels include __name__), e.g. rule results.
   void IngestSamples(const std::string& source,
                      const std::vector<std::pair<Labels, double>>& samples, TimestampMs t);
+  // One sample of a series no source owns (rule output: the rule group writes its own
+  // staleness markers). Visible to Select at once.
+  void Append(const Labels& labels, TimestampMs t, double v);
   // Marks every series of `source` stale at `t` and forgets the source (e.g. after a reload).
   void DropSource(const std::string& source, TimestampMs t);
 

@@ -75,7 +75,7 @@ alerting: {alertmanagers: ["http://127.0.0.1:9093"]}
   CHECK(shop.timeout == std::chrono::seconds(5));
   CHECK(config->collectors[2].interval == std::chrono::minutes(1));
   CHECK(config->rule_files == std::vector<std::string>{"rules/shipped/*.yml"});
-  CHECK(config->alertmanagers == std::vector<std::string>{"http://127.0.0.1:9093"});
+  CHECK(config->alerting.alertmanagers == std::vector<std::string>{"http://127.0.0.1:9093"});
   REQUIRE(shop.make);
   CHECK(shop.make() != nullptr);
 }

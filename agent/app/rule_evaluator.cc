@@ -1,0 +1,265 @@
+#include "agent/app/rule_evaluator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "agent/api/query_api.h"
+#include "agent/base/log.h"
+#include "agent/notifier/notifier.h"
+#include "rules/alerting_rule.h"
+#include "rules/promql/parser.h"
+#include "rules/recording_rule.h"
+#include "rules/template.h"
+
+namespace vigil {
+namespace {
+
+using nlohmann::json;
+
+// The window as the rules' appender: rule output is visible to the next rule at once.
+class WindowAppender final : public rules::Appender {
+ public:
+  explicit WindowAppender(SeriesWindow* w) : w_(w) {}
+  void Append(const Labels& labels, TimestampMs t, double v) override { w_->Append(labels, t, v); }
+
+ private:
+  SeriesWindow* w_;
+};
+
+std::int64_t MaxReach(const promql::Expr& e) {
+  using promql::NodeKind;
+  switch (e.kind) {
+    case NodeKind::kVectorSelector:
+      return static_cast<const promql::VectorSelector&>(e).offset_ms;
+    case NodeKind::kMatrixSelector: {
+      const auto& m = static_cast<const promql::MatrixSelector&>(e);
+      return m.range_ms + (m.selector ? m.selector->offset_ms : 0);
+    }
+    case NodeKind::kParen:
+      return MaxReach(*static_cast<const promql::ParenExpr&>(e).expr);
+    case NodeKind::kUnary:
+      return MaxReach(*static_cast<const promql::UnaryExpr&>(e).expr);
+    case NodeKind::kBinary: {
+      const auto& b = static_cast<const promql::BinaryExpr&>(e);
+      return std::max(MaxReach(*b.lhs), MaxReach(*b.rhs));
+    }
+    case NodeKind::kCall: {
+      std::int64_t r = 0;
+      for (const auto& a : static_cast<const promql::Call&>(e).args) r = std::max(r, MaxReach(*a));
+      return r;
+    }
+    case NodeKind::kAggregate: {
+      const auto& a = static_cast<const promql::AggregateExpr&>(e);
+      std::int64_t r = a.expr ? MaxReach(*a.expr) : 0;
+      return a.param ? std::max(r, MaxReach(*a.param)) : r;
+    }
+    default:
+      return 0;
+  }
+}
+
+std::string Rfc3339OrZero(std::optional<TimestampMs> t) {
+  return t ? FormatRfc3339(*t) : "0001-01-01T00:00:00Z";
+}
+
+json LabelsJson(const Labels& l) {
+  json out = json::object();
+  for (const Label& x : l) out[x.name] = x.value;
+  return out;
+}
+
+json AlertJson(const rules::Alert& a) {
+  return {{"labels", LabelsJson(a.labels)},
+          {"annotations", LabelsJson(a.annotations)},
+          {"state", rules::AlertStateString(a.state)},
+          {"activeAt", FormatRfc3339(a.active_at)},
+          {"value", rules::GoFormatFloat(a.value)}};
+}
+
+}  // namespace
+
+RuleEvaluator::RuleEvaluator(SeriesWindow* window, const promql::Engine* engine)
+    : window_(window), engine_(engine) {}
+
+Duration RuleEvaluator::RetentionFor(const rules::RuleManager& manager) {
+  std::int64_t reach = 0;
+  for (const auto& g : manager.groups()) {
+    for (const auto& r : g->rules()) {
+      Result<promql::ExprPtr> e = promql::ParseExpr(r->Query());
+      if (e.ok()) reach = std::max(reach, MaxReach(**e));
+    }
+  }
+  return Duration(reach + 5 * 60 * 1000);
+}
+
+Status RuleEvaluator::Load(const RuleSettings& settings) {
+  std::lock_guard lock(mu_);
+  bool same_options = manager_ && settings.evaluation_interval == settings_.evaluation_interval &&
+                      settings.resend_delay == settings_.resend_delay &&
+                      settings.external_labels == settings_.external_labels &&
+                      settings.external_url == settings_.external_url;
+  std::unique_ptr<rules::RuleManager> fresh;
+  rules::RuleManager* target = manager_.get();
+  if (!same_options) {
+    rules::GroupOptions options;
+    options.default_interval_ms = settings.evaluation_interval.count();
+    options.external_labels = settings.external_labels;
+    options.external_url = settings.external_url;
+    options.resend_delay_ms = settings.resend_delay.count();
+    fresh = std::make_unique<rules::RuleManager>(options);
+    target = fresh.get();
+  }
+  if (Status s = target->Update(settings.files); !s.ok()) return s;
+  if (fresh) manager_ = std::move(fresh);  // new options: alert state starts afresh
+  settings_ = settings;
+  Duration retention =
+      std::clamp(RetentionFor(*manager_), Duration(15 * 60 * 1000), settings.max_retention);
+  window_->SetRetention(retention);
+  ++generation_;
+  std::size_t rules = 0;
+  for (const auto& g : manager_->groups()) rules += g->rules().size();
+  LogInfo("rules loaded", {{"groups", std::to_string(manager_->groups().size())},
+                           {"rules", std::to_string(rules)},
+                           {"window", std::to_string(retention.count() / 1000) + "s"}});
+  return Status::Ok();
+}
+
+TimestampMs RuleEvaluator::NextDue(TimestampMs now) const {
+  std::lock_guard lock(mu_);
+  TimestampMs next = now + 1000;
+  if (!manager_) return next;
+  for (const auto& g : manager_->groups()) {
+    std::int64_t iv = g->interval_ms();
+    next = std::min(next, (now / iv + 1) * iv);
+  }
+  return next;
+}
+
+void RuleEvaluator::EvalDue(TimestampMs now, const SendFn& send) {
+  std::vector<rules::AlertNotification> to_send;
+  {
+    std::lock_guard lock(mu_);
+    if (!manager_) return;
+    WindowAppender appender(window_);
+    for (const auto& g : manager_->groups()) {
+      std::int64_t iv = g->interval_ms();
+      TimestampMs ts = now / iv * iv;  // aligned to the interval
+      if (g->last_evaluation() && *g->last_evaluation() >= ts) continue;
+      auto t0 = std::chrono::steady_clock::now();
+      std::vector<rules::AlertNotification> alerts = g->Eval(ts, *window_, *engine_, appender);
+      GroupStats& st = stats_[g->file() + "\n" + g->name()];
+      st.last_duration_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      st.last_evaluation = ts;
+      st.evaluations += 1;
+      for (const auto& r : g->rules()) {
+        if (r->health() == rules::RuleHealth::kBad) st.failures += 1;
+      }
+      to_send.insert(to_send.end(), std::make_move_iterator(alerts.begin()),
+                     std::make_move_iterator(alerts.end()));
+    }
+  }
+  ++generation_;
+  if (!to_send.empty()) send(std::move(to_send));
+}
+
+void RuleEvaluator::Collect(MetricSink& sink) const {
+  std::lock_guard lock(mu_);
+  if (!manager_) return;
+  for (const auto& g : manager_->groups()) {
+    auto it = stats_.find(g->file() + "\n" + g->name());
+    GroupStats st = it == stats_.end() ? GroupStats{} : it->second;
+    Labels l{{"rule_group", g->file() + ";" + g->name()}};
+    sink.Gauge("vigil_rule_group_last_duration_seconds",
+               "How long the last evaluation of the group took.", l, st.last_duration_seconds);
+    sink.Gauge("vigil_rule_group_last_evaluation_timestamp_seconds",
+               "When the group was last evaluated.", l,
+               static_cast<double>(st.last_evaluation) / 1000.0);
+    sink.Gauge("vigil_rule_group_rules", "Rules in the group.", l,
+               static_cast<double>(g->rules().size()));
+    sink.Gauge("vigil_rule_group_interval_seconds", "The group's evaluation interval.", l,
+               static_cast<double>(g->interval_ms()) / 1000.0);
+    sink.Counter("vigil_rule_group_evaluations_total", "Evaluations of the group.", l,
+                 st.evaluations);
+    sink.Counter("vigil_rule_evaluation_failures_total",
+                 "Rule evaluations that failed (one per failing rule per group evaluation).", l,
+                 st.failures);
+  }
+}
+
+std::string RuleEvaluator::RulesJson() const {
+  std::lock_guard lock(mu_);
+  json groups = json::array();
+  if (manager_) {
+    for (const auto& g : manager_->groups()) {
+      json rules_json = json::array();
+      double group_seconds = 0;
+      for (const auto& r : g->rules()) {
+        double seconds = static_cast<double>(r->last_duration_us()) / 1e6;
+        group_seconds += seconds;
+        json rj = {{"name", r->name()},
+                   {"query", r->Query()},
+                   {"health", rules::RuleHealthString(r->health())},
+                   {"evaluationTime", seconds},
+                   {"lastEvaluation", Rfc3339OrZero(r->last_evaluation())}};
+        if (!r->last_error().empty()) rj["lastError"] = r->last_error();
+        if (const auto* a = dynamic_cast<const rules::AlertingRule*>(r.get())) {
+          json alerts = json::array();
+          std::string state = "inactive";
+          for (const rules::Alert& al : a->ActiveAlerts()) {
+            alerts.push_back(AlertJson(al));
+            if (al.state == rules::AlertState::kFiring) {
+              state = "firing";
+            } else if (al.state == rules::AlertState::kPending && state != "firing") {
+              state = "pending";
+            }
+          }
+          json annotations = json::object();
+          for (const auto& [k, v] : a->annotations()) annotations[k] = v;
+          rj["type"] = "alerting";
+          rj["state"] = state;
+          rj["duration"] = static_cast<double>(a->hold_ms()) / 1000.0;
+          rj["keepFiringFor"] = static_cast<double>(a->keep_firing_for_ms()) / 1000.0;
+          rj["labels"] = LabelsJson(a->labels());
+          rj["annotations"] = annotations;
+          rj["alerts"] = alerts;
+        } else if (const auto* rec = dynamic_cast<const rules::RecordingRule*>(r.get())) {
+          rj["type"] = "recording";
+          rj["labels"] = LabelsJson(rec->labels());
+        }
+        rules_json.push_back(rj);
+      }
+      groups.push_back({{"name", g->name()},
+                        {"file", g->file()},
+                        {"interval", static_cast<double>(g->interval_ms()) / 1000.0},
+                        {"evaluationTime", group_seconds},
+                        {"lastEvaluation", Rfc3339OrZero(g->last_evaluation())},
+                        {"rules", rules_json}});
+    }
+  }
+  json out = {{"status", "success"}, {"data", {{"groups", groups}}}};
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string RuleEvaluator::AlertsJson() const {
+  std::lock_guard lock(mu_);
+  json alerts = json::array();
+  if (manager_) {
+    for (const auto& g : manager_->groups()) {
+      for (const auto& r : g->rules()) {
+        if (const auto* a = dynamic_cast<const rules::AlertingRule*>(r.get())) {
+          for (const rules::Alert& al : a->ActiveAlerts()) {
+            if (al.state == rules::AlertState::kInactive) continue;  // resolved, kept for resend
+            alerts.push_back(AlertJson(al));
+          }
+        }
+      }
+    }
+  }
+  json out = {{"status", "success"}, {"data", {{"alerts", alerts}}}};
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace vigil

@@ -1,0 +1,72 @@
+// RuleEvaluator: runs the loaded rule groups over the series window, writes their output
+// back into it, and hands alerts to the notifier.
+//
+// Load() validates every rule file before anything changes: a bad file leaves the running
+// rules as they were and returns the error (file:line:column). Groups are evaluated at
+// timestamps aligned to their interval. The window's retention follows the rules (largest
+// range + offset + the 5m lookback, at least 15m, capped by `max_retention`).
+// Thread-safe: one mutex serialises loading, evaluation and the API readers.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/base/metric.h"
+#include "agent/window/series_window.h"
+#include "rules/manager.h"
+
+namespace vigil {
+
+struct RuleSettings {
+  std::vector<std::string> files;  // globs, already resolved against the config's directory
+  Duration evaluation_interval{15000};
+  Duration resend_delay{60000};
+  Labels external_labels;
+  std::string external_url;
+  Duration max_retention{3600000};
+};
+
+class RuleEvaluator {
+ public:
+  using SendFn = std::function<void(std::vector<rules::AlertNotification>)>;
+  // REQUIRES: window and engine outlive the evaluator.
+  RuleEvaluator(SeriesWindow* window, const promql::Engine* engine);
+
+  Status Load(const RuleSettings& settings);
+  // Evaluates every group due at `now`; alerts to send go to `send`.
+  void EvalDue(TimestampMs now, const SendFn& send);
+  // The next time a group is due (for the evaluation loop's sleep).
+  TimestampMs NextDue(TimestampMs now) const;
+
+  // Prometheus's /api/v1/rules and /api/v1/alerts bodies.
+  std::string RulesJson() const;
+  std::string AlertsJson() const;
+  // vigil_rule_group_* and vigil_rule_evaluation_failures_total.
+  void Collect(MetricSink& sink) const;
+  std::uint64_t generation() const { return generation_.load(); }
+
+  // Largest range + offset any rule reads, plus the 5m lookback.
+  static Duration RetentionFor(const rules::RuleManager& manager);
+
+ private:
+  struct GroupStats {
+    double last_duration_seconds = 0;
+    TimestampMs last_evaluation = 0;
+    double failures = 0;
+    double evaluations = 0;
+  };
+
+  SeriesWindow* window_;
+  const promql::Engine* engine_;
+  mutable std::mutex mu_;
+  std::unique_ptr<rules::RuleManager> manager_;  // GUARDED_BY(mu_)
+  RuleSettings settings_;                        // GUARDED_BY(mu_)
+  std::map<std::string, GroupStats> stats_;      // file + group name; GUARDED_BY(mu_)
+  std::atomic<std::uint64_t> generation_{0};
+};
+
+}  // namespace vigil
