@@ -309,6 +309,32 @@ void App::InstallHandlers() {
   };
   s.Get("/api/v1/query_range", query_range);
   s.Post("/api/v1/query_range", query_range);
+  // Every collector instance with its health: what the status page's overview shows.
+  s.Get("/api/v1/collectors", [this](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const CollectorState& st : store_.States()) {
+      std::size_t series = 0;
+      if (st.snapshot) {
+        for (const MetricFamily& f : *st.snapshot) series += f.samples.size();
+      }
+      list.push_back({{"collector", st.kind},
+                      {"target", st.target},
+                      {"up", st.up},
+                      {"has_run", st.has_run},
+                      {"last_duration_seconds", st.duration_seconds},
+                      {"last_error", st.last_error},
+                      {"last_run", st.last_run ? FormatRfc3339(st.last_run) : ""},
+                      {"last_success", st.last_success ? FormatRfc3339(st.last_success) : ""},
+                      {"runs", st.runs},
+                      {"failures", st.failures},
+                      {"skipped", st.skipped},
+                      {"timeouts", st.timeouts},
+                      {"series", series}});
+    }
+    nlohmann::json out = {{"status", "success"}, {"data", list}};
+    res.set_content(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
+  });
   s.Get("/api/v1/rules", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(rules_.RulesJson(), "application/json");
   });

@@ -122,6 +122,9 @@ TEST_CASE("vigil serves /metrics that promtool accepts", "[integration]") {
       " query 'count(vigil_collector_up)' --url=http://127.0.0.1:" + std::to_string(vigil.port));
   CHECK(rc_q == 0);
   CHECK(out_q.find("\"value\"") != std::string::npos);
+  std::string collectors = Get(vigil.port, "/api/v1/collectors");
+  CHECK(collectors.find("{\"collector\":\"postgres\"") != std::string::npos);
+  CHECK(collectors.find("\"up\":true") != std::string::npos);
   CHECK(Get(vigil.port, "/api/v1/postgres/statements").find("\"target\":\"main\"") !=
         std::string::npos);
 
