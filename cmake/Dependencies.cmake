@@ -2,6 +2,7 @@
 # (scripts/install-deps.sh installs them). Versions are the ones we code against.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
+find_package(OpenSSL REQUIRED)         # TLS (via cpp-httplib) and hashes
 find_package(prometheus-cpp REQUIRED)  # 1.0.1; Debian ships no version file
 find_package(yaml-cpp REQUIRED)        # 0.7.0
 find_package(nlohmann_json REQUIRED)   # 3.11

@@ -8,7 +8,7 @@ packages=(
   prometheus-cpp-dev libpq-dev libhiredis-dev libcpp-httplib-dev libyaml-cpp-dev catch2
   zlib1g-dev libssl-dev libre2-dev nlohmann-json3-dev
   postgresql-15 postgresql-contrib redis-server redis-tools
-  prometheus prometheus-alertmanager curl python3 procps
+  prometheus prometheus-alertmanager curl python3 procps openssl libcrypt-dev
   prometheus-redis-exporter
 )
 [ "${VIGIL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$VIGIL_EXTRA_PACKAGES" && packages+=("${extra[@]}")

@@ -113,7 +113,23 @@ Status App::Start() {
       options_.listen_address.empty() ? config->web.listen_address : options_.listen_address;
   if (Status s = ValidateHostPort(listen); !s.ok()) return s;
 
-  server_ = std::make_unique<httplib::Server>();
+  WebAuthConfig web;
+  if (!options_.web_config_file.empty()) {
+    Result<WebAuthConfig> loaded = LoadWebAuthConfig(options_.web_config_file);
+    if (!loaded.ok()) return loaded.status();
+    web = std::move(loaded.value());
+  }
+  if (!web.cert_file.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(web.cert_file.c_str(), web.key_file.c_str());
+    if (!tls->is_valid()) {
+      return Status::InvalidArgument(options_.web_config_file +
+                                     ": cannot load the TLS certificate or key");
+    }
+    server_ = std::move(tls);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  if (!web.users.empty()) auth_ = std::make_shared<BasicAuth>(web.users);
   server_->set_tcp_nodelay(true);
   server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
   server_->set_read_timeout(5, 0);
@@ -152,6 +168,16 @@ Status App::Reload() {
             {{"running", config_.web.listen_address}, {"new", config->web.listen_address}});
   }
   if (status.ok()) status = Apply(std::move(config.value()));
+  if (status.ok() && !options_.web_config_file.empty()) {
+    // Users can change on reload; TLS certificates take effect at restart.
+    Result<WebAuthConfig> web = LoadWebAuthConfig(options_.web_config_file);
+    if (web.ok()) {
+      std::lock_guard auth_lock(auth_mu_);
+      auth_ = web->users.empty() ? nullptr : std::make_shared<BasicAuth>(web->users);
+    } else {
+      status = web.status();
+    }
+  }
   if (!status.ok()) {
     LogError("reload failed; the running config stays", {{"err", status.message()}});
     std::lock_guard state_lock(state_mu_);
@@ -227,6 +253,20 @@ std::string App::Metrics() {
 
 void App::InstallHandlers() {
   httplib::Server& s = *server_;
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    std::shared_ptr<BasicAuth> auth;
+    {
+      std::lock_guard lock(auth_mu_);
+      auth = auth_;
+    }
+    if (!auth || auth->Check(req.get_header_value("Authorization"))) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Basic realm=\"vigil\"");
+    res.set_content("{\"error\":\"unauthorized\"}", "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(Metrics(), kMetricsContentType);
   });

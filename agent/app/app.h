@@ -9,6 +9,7 @@
 #include <string>
 
 #include "agent/app/rule_evaluator.h"
+#include "agent/app/web_auth.h"
 #include "agent/config/config.h"
 #include "agent/core/collection_store.h"
 #include "agent/core/scheduler.h"
@@ -25,7 +26,8 @@ namespace vigil {
 
 struct AppOptions {
   std::string config_file;
-  std::string listen_address;  // overrides web.listen_address when set
+  std::string listen_address;   // overrides web.listen_address when set
+  std::string web_config_file;  // TLS and basic auth (exporter-toolkit format)
 };
 
 class App {
@@ -70,6 +72,8 @@ class App {
   std::unique_ptr<Scheduler> scheduler_;  // GUARDED_BY(reload_mu_)
   std::unique_ptr<httplib::Server> server_;
   std::thread server_thread_;
+  std::mutex auth_mu_;
+  std::shared_ptr<BasicAuth> auth_;  // null: no basic auth; GUARDED_BY(auth_mu_)
   int port_ = 0;
 
   std::mutex state_mu_;

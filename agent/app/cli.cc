@@ -35,6 +35,7 @@ rules over them and serves everything on /metrics.
 Flags:
   --config.file=FILE           configuration file (default vigil.yml)
   --web.listen-address=ADDR    address to serve on (overrides web.listen_address)
+  --web.config.file=FILE       TLS and basic auth for every endpoint (exporter-toolkit format)
   --log.level=LEVEL            debug, info, warn or error (default info)
   --time=T                     (query) evaluation time: Unix seconds or RFC 3339; default now
   --data=FILE                  (query) evaluate offline over an OpenMetrics file with timestamps
@@ -46,6 +47,7 @@ Flags:
 struct Flags {
   std::string config_file = "vigil.yml";
   std::string listen_address;
+  std::string web_config_file;
   std::string log_level = "info";
   std::string time, data, url = "http://127.0.0.1:9633";
   bool help = false, version = false;
@@ -74,6 +76,7 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args, Flag
     std::string* target = name == "config.file"          ? &flags.config_file
                           : name == "web.listen-address" ? &flags.listen_address
                           : name == "log.level"          ? &flags.log_level
+                          : name == "web.config.file"    ? &flags.web_config_file
                           : name == "time"               ? &flags.time
                           : name == "data"               ? &flags.data
                           : name == "url"                ? &flags.url
@@ -185,7 +188,7 @@ int Serve(const Flags& flags, std::ostream& err) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  App app(AppOptions{flags.config_file, flags.listen_address});
+  App app(AppOptions{flags.config_file, flags.listen_address, flags.web_config_file});
   if (Status s = app.Start(); !s.ok()) {
     err << "vigil: " << s.message() << "\n";
     return 1;
