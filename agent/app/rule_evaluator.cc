@@ -159,9 +159,9 @@ void RuleEvaluator::EvalDue(TimestampMs now, const SendFn& send) {
       }
       to_send.insert(to_send.end(), std::make_move_iterator(alerts.begin()),
                      std::make_move_iterator(alerts.end()));
+      ++generation_;
     }
   }
-  ++generation_;
   if (!to_send.empty()) send(std::move(to_send));
 }
 
