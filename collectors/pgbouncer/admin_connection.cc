@@ -17,6 +17,7 @@ namespace {
 std::string OneLine(std::string msg) {
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   std::replace(msg.begin(), msg.end(), '\n', ' ');
+  std::replace(msg.begin(), msg.end(), '\t', ' ');
   return RedactSecrets(msg);
 }
 
@@ -120,7 +121,7 @@ Result<QueryResult> AdminConnection::Query(std::string_view sql) {
   if (!connected()) return Status::Unavailable("not connected");
   std::string text(sql);
   if (PQsendQuery(conn_, text.c_str()) == 0) {
-    Status s = Status::Unavailable(text + " on " + where_ + ": " + ErrorText(conn_));
+    Status s = Status::Unavailable(where_ + ": " + ErrorText(conn_));
     Close();
     return s;
   }
@@ -128,13 +129,13 @@ Result<QueryResult> AdminConnection::Query(std::string_view sql) {
   std::string error;
   for (;;) {
     while (PQisBusy(conn_) != 0) {
-      Status w = Wait(false, (text + " on").c_str());
+      Status w = Wait(false, "query on");
       if (!w.ok()) {
         Close();  // the protocol state is unknown: the next cycle connects anew
         return w;
       }
       if (PQconsumeInput(conn_) == 0) {
-        Status s = Status::Unavailable(text + " on " + where_ + ": " + ErrorText(conn_));
+        Status s = Status::Unavailable(where_ + ": " + ErrorText(conn_));
         Close();
         return s;
       }
@@ -150,13 +151,12 @@ Result<QueryResult> AdminConnection::Query(std::string_view sql) {
     }
   }
   if (PQstatus(conn_) != CONNECTION_OK) {
-    Status s = Status::Unavailable(text + " on " + where_ + ": " +
-                                   (error.empty() ? ErrorText(conn_) : error));
+    Status s = Status::Unavailable(where_ + ": " + (error.empty() ? ErrorText(conn_) : error));
     Close();
     return s;
   }
-  if (!error.empty()) return Status::Unavailable(text + " on " + where_ + ": " + error);
-  if (!last) return Status::Unavailable(text + " on " + where_ + ": no result");
+  if (!error.empty()) return Status::Unavailable(where_ + ": " + error);
+  if (!last) return Status::Unavailable(where_ + ": no result");
   return ToQueryResult(last.get());
 }
 
