@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "collectors/pgbouncer/pgbouncer_config.h"
 #include "collectors/postgres/postgres_config.h"
 #include "collectors/process/process_config.h"
 #include "collectors/redis/redis_config.h"
@@ -22,6 +23,8 @@ const std::array kKinds{
                   "PostgreSQL server: activity, locks and blocking, databases, tables, "
                   "bgwriter, settings, replication, pg_stat_statements deltas and top N",
                   ParsePostgresConfig, NoDefaults},
+    CollectorKind{"pgbouncer", "pgbouncer admin console (SHOW POOLS/STATS/DATABASES/LISTS)",
+                  ParsePgbouncerConfig, NoDefaults},
     CollectorKind{"redis", "Redis servers (INFO, latency, slowlog), with redis_exporter's names",
                   ParseRedisConfig, NoDefaults},
     CollectorKind{"scrape", "Prometheus text endpoints (e.g. a service's /metrics)",

@@ -17,7 +17,8 @@ Result<ServerInfo> ProbeServer(QueryRunner& db, MetricSink& sink) {
   info.has_statements = r->Number(0, "statements").value_or(0) == 1;
   std::string version(r->Text(0, "version"));
   std::string short_version = version.substr(0, version.find(' '));
-  sink.Gauge(
+  // Untyped, as postgres_exporter exports it.
+  sink.Untyped(
       "pg_static", "Version string as reported by postgres",
       {{"version", std::string(r->Text(0, "full_version"))}, {"short_version", short_version}}, 1);
   sink.Gauge("pg_postmaster_start_time_seconds", "Time at which postmaster started", {},
