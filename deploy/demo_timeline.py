@@ -66,7 +66,7 @@ class Stack:
         try:
             for target in body["data"]:
                 for st in target["data"]:
-                    if st.get("datname") != "shop":
+                    if st.get("datname") != "shop" or st.get("user") == "vigil":  # vigil's own reads
                         continue
                     if best is None or st["total_exec_seconds"] > best["total_exec_seconds"]:
                         best = st
