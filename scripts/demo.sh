@@ -45,10 +45,11 @@ fi
 echo "demo: install and build took $((SECONDS - t_start)) s" >&2
 
 dir=$(mktemp -d /tmp/vigil-demo.XXXXXX)
-stopped=""
+stopped="" sleep_pid=""
 stop_stack() {
   [ -n "$stopped" ] && return
   stopped=1
+  [ -z "$sleep_pid" ] || kill "$sleep_pid" 2>/dev/null || true
   echo "demo: stopping everything it started (logs were in $dir)" >&2
   deploy/stack.sh stop "$dir" || true
   rm -rf "$dir"
@@ -90,5 +91,5 @@ The stack keeps running (Ctrl-C stops it):
   shop          $SHOP_URL/metrics
   load          $repo/build/release/service/shop-load --target $SHOP_ADDR --scenario steady --duration 60s
 EOF
-  while true; do sleep 3600; done
+  while true; do sleep 3600 & sleep_pid=$!; wait $sleep_pid || true; done  # wait returns on a signal
 fi
