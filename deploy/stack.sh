@@ -199,6 +199,13 @@ stop() {
   [ -f "$dir/started" ] || return 0
   local names
   mapfile -t names < <(tac "$dir/started")
+  # signal all at once (each takes a second or two to shut down), then wait for each in turn
+  local n pid
+  for n in "${names[@]}"; do
+    [ "$n" != postgres ] && [ -f "$dir/$n/pid" ] || continue
+    pid=$(cat "$dir/$n/pid")
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+  done
   for n in "${names[@]}"; do stop_one "$n"; done
   rm -f "$dir/started"
 }
