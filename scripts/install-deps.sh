@@ -10,6 +10,7 @@ packages=(
   postgresql-15 postgresql-contrib redis-server redis-tools
   prometheus prometheus-alertmanager curl python3 procps openssl libcrypt-dev
   prometheus-redis-exporter prometheus-postgres-exporter prometheus-process-exporter pgbouncer
+  docker-compose
 )
 [ "${VIGIL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$VIGIL_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 

@@ -83,7 +83,7 @@ std::string ReadText(const fs::path& p) {
 TEST_CASE("vigil serves /metrics that promtool accepts", "[integration]") {
   TempDir dir;
   // The example config, pointed at the harness's PostgreSQL.
-  std::string config = ReadText(fs::path(VIGIL_SOURCE_DIR) / "deploy/vigil.yml");
+  std::string config = ReadText(fs::path(VIGIL_SOURCE_DIR) / "examples/vigil.yml");
   std::string pg_port = testing::RequireEnv("VIGIL_TEST_PG_PORT");
   std::size_t at = config.find("port=5432");
   REQUIRE(at != std::string::npos);
@@ -184,7 +184,7 @@ TEST_CASE("vigil check config prints one line per problem and exits non-zero", "
                    ":2:21: global.collect_interval: invalid duration \"soon\" (want e.g. 15s, "
                    "1m30s, 500ms)\n");
   auto [rc_ok, out_ok] = testing::RunCommand(std::string(VIGIL_BINARY) + " check config " +
-                                             VIGIL_SOURCE_DIR + "/deploy/vigil.yml");
+                                             VIGIL_SOURCE_DIR + "/examples/vigil.yml");
   CHECK(rc_ok == 0);
   CHECK(out_ok.find("SUCCESS") != std::string::npos);
   auto [rc_bad_flag, out_bad_flag] = testing::RunCommand(std::string(VIGIL_BINARY) + " --nope");
