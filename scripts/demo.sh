@@ -38,7 +38,6 @@ t_start=$SECONDS
 if [ -n "$build" ]; then
   bash scripts/install-deps.sh
   echo "demo: building vigil, shop and shop-load (release)" >&2
-  # -Wno-restrict: GCC 12 at -O3 reports a false -Wrestrict inside libstdc++ (collectors/postgres)
   cmake --preset release  >/dev/null
   cmake --build --preset release -j2 --target vigil shop shop-load
 fi

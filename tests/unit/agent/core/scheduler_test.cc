@@ -51,6 +51,24 @@ class FailingCollector final : public Collector {
   }
 };
 
+// Waits (real time, bounded) until `done`; generous, so a loaded CI machine does not flake.
+bool WaitUntil(const std::function<bool()>& done) {
+  for (int i = 0; i < 2000 && !done(); ++i) std::this_thread::sleep_for(5ms);
+  return done();
+}
+
+// Releases a hung collector when the test ends, however it ends, before the scheduler and
+// store it uses are destroyed (declare it after them).
+struct Release {
+  std::promise<void>& promise;
+  bool done = false;
+  void Now() {
+    if (!done) promise.set_value();
+    done = true;
+  }
+  ~Release() { Now(); }
+};
+
 CollectorSpec Spec(std::string target, Duration interval, Duration timeout,
                    std::function<std::unique_ptr<Collector>()> make) {
   return CollectorSpec{"test", std::move(target), interval, timeout, std::move(make)};
@@ -80,14 +98,15 @@ TEST_CASE("A hung collector times out, is skipped while busy, and never delays t
   specs.push_back(Spec("throws", 10s, 5s, [] { return std::make_unique<ThrowingCollector>(); }));
   specs.push_back(Spec("fails", 10s, 5s, [] { return std::make_unique<FailingCollector>(); }));
   Scheduler scheduler(std::move(specs), &store, &clock);
+  Release releaser{release};
 
   scheduler.Tick();  // all four are due at start
   // The healthy ones finish although "hung" holds a worker.
-  for (int i = 0; i < 200 && *calls < 1; ++i) std::this_thread::sleep_for(5ms);
+  REQUIRE(WaitUntil([&] { return *calls >= 1; }));
   REQUIRE(*calls == 1);
-  for (int i = 0; i < 200 && !Get(store, "throws").has_run; ++i) {
-    std::this_thread::sleep_for(5ms);
-  }
+  REQUIRE(WaitUntil([&] {
+    return Get(store, "throws").has_run && Get(store, "fails").has_run && Get(store, "ok").has_run;
+  }));
   CHECK(Get(store, "ok").up);
   CollectorState thrown = Get(store, "throws");
   CHECK_FALSE(thrown.up);
@@ -109,16 +128,16 @@ TEST_CASE("A hung collector times out, is skipped while busy, and never delays t
 
   clock.Advance(5s);  // next interval: "hung" is still busy, so it is skipped
   scheduler.Tick();
-  for (int i = 0; i < 200 && *calls < 2; ++i) std::this_thread::sleep_for(5ms);
+  REQUIRE(WaitUntil([&] { return *calls >= 2; }));
   CHECK(*calls == 2);
   CHECK(Get(store, "hung").skipped == 1);
 
-  release.set_value();  // the late result is discarded, the next run starts afresh
-  REQUIRE(scheduler.WaitIdle(2s));
+  releaser.Now();  // the late result is discarded, the next run starts afresh
+  REQUIRE(scheduler.WaitIdle(10s));
   CHECK(testing::FindValue(*Get(store, "hung").snapshot, "late_value") == std::nullopt);
   clock.Advance(10s);
   scheduler.Tick();
-  REQUIRE(scheduler.WaitIdle(2s));
+  REQUIRE(scheduler.WaitIdle(10s));
   hung = Get(store, "hung");
   CHECK(hung.up);
   CHECK(testing::FindValue(*hung.snapshot, "late_value") == 1);
@@ -133,14 +152,14 @@ TEST_CASE("Ticks keep their phase and count every missed tick as skipped", "[sch
       Spec("ok", 10s, 5s, [calls] { return std::make_unique<CountingCollector>(calls); }));
   Scheduler scheduler(std::move(specs), &store, &clock);
   scheduler.Tick();
-  REQUIRE(scheduler.WaitIdle(2s));
+  REQUIRE(scheduler.WaitIdle(10s));
   clock.Advance(3s);
   scheduler.Tick();  // not due yet
-  REQUIRE(scheduler.WaitIdle(2s));
+  REQUIRE(scheduler.WaitIdle(10s));
   CHECK(*calls == 1);
   clock.Advance(7s);  // t=10s: due
   scheduler.Tick();
-  REQUIRE(scheduler.WaitIdle(2s));
+  REQUIRE(scheduler.WaitIdle(10s));
   CHECK(*calls == 2);
   auto states = store.States();
   CHECK(states[0].runs == 2);
@@ -160,14 +179,13 @@ TEST_CASE("The real-time loop runs collectors and stops promptly with one still 
   specs.push_back(
       Spec("hung", 50ms, 40ms, [hang] { return std::make_unique<HangingCollector>(hang); }));
   auto scheduler = std::make_unique<Scheduler>(std::move(specs), &store, &SystemClock::Get());
+  Release releaser{never};
   scheduler->Start();
-  for (int i = 0; i < 400 && *calls < 4; ++i) std::this_thread::sleep_for(5ms);
-  CHECK(*calls >= 4);
-  CHECK(Get(store, "hung").skipped >= 1);
+  CHECK(WaitUntil([&] { return *calls >= 4 && Get(store, "hung").skipped >= 1; }));
   auto t0 = std::chrono::steady_clock::now();
   scheduler->Stop();
   CHECK(std::chrono::steady_clock::now() - t0 < 3s);
-  never.set_value();  // let the abandoned worker finish before the test ends
+  releaser.Now();  // let the abandoned worker finish before the test ends
   std::this_thread::sleep_for(20ms);
 }
 
