@@ -11,6 +11,7 @@ packages=(
   prometheus prometheus-alertmanager curl python3 procps
   prometheus-redis-exporter
 )
+packages+=(chromium)  # tests/statuspage: the status page in headless Chromium
 [ "${VIGIL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$VIGIL_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 
 missing=()
