@@ -320,7 +320,8 @@ def main():
         sys.exit("statuspage test: run it under tests/support/with-servers.sh (missing " + ", ".join(missing) + ")")
     if not os.access(args.chromium, os.X_OK):
         sys.exit(f"statuspage test: chromium not found at {args.chromium} (scripts/install-deps.sh installs it)")
-    os.makedirs(args.artifacts, exist_ok=True)
+    shutil.rmtree(args.artifacts, ignore_errors=True)  # no stale screenshots from an earlier run
+    os.makedirs(args.artifacts)
     env = Env(args.vigil)
     browser = None
     ok = False

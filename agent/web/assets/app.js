@@ -119,6 +119,7 @@
         h('thead', {}, h('tr', {}, headers.map((c) => typeof c === 'string' ? h('th', {}, c) : c))),
         h('tbody', {}, rows));
   }
+  function plural(n, word) { return `${n} ${word}${n === 1 ? '' : 's'}`; }
   function empty(text) { return h('div', {class: 'empty'}, text); }
   function errorBox(e) { return h('div', {class: 'error'}, String(e.message || e)); }
 
@@ -238,7 +239,7 @@
         }
       }
       return [h('h2', {}, 'Target ', h('span', {class: 'mono'}, t.target), h('span', {class: 'group-meta'},
-        interval ? `${list.length} statements over the last ${fmtSeconds(interval)}; click a row for its text` : '')),
+        interval ? `${plural(list.length, 'statement')} over the last ${fmtSeconds(interval)}; click a row for its text` : '')),
       list.length ? table(head, rows, {class: 'statements'}) :
         empty('No statements yet: the first statements interval has not ended, or nothing ran.')];
     }));
@@ -260,7 +261,7 @@
             b && b.query ? h('pre', {}, b.query) : null);
       };
       return [h('h2', {}, 'Target ', h('span', {class: 'mono'}, t.target),
-          h('span', {class: 'group-meta'}, `${waiting.length} sessions waiting for a lock`)),
+          h('span', {class: 'group-meta'}, plural(waiting.length, 'session') + ' waiting for a lock')),
       waiting.length ? table(['Waiting pid', 'Database', 'User / application', 'Waiting for', 'Lock', 'Query',
         'Blocked by'], waiting.map((w) => h('tr', {class: 'waiter', 'data-pid': w.pid},
           h('td', {class: 'num'}, String(w.pid)), h('td', {}, w.datname),
@@ -301,15 +302,16 @@
         if (isFinite(x)) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
       }
     }
+    const max = hi;
     if (lo > 0) lo = 0;
-    if (hi <= lo) hi = lo + 1;
+    hi = hi > lo ? hi + (hi - lo) * 0.15 : lo + 1;  // headroom: a flat line stays visible
     const el = svg('svg', {viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img'});
     for (const f of [0, 0.5, 1]) {
       const y = pad + (H - 2 * pad) * f;
       el.appendChild(svg('line', {x1: 0, x2: W, y1: y, y2: y, class: 'grid', 'stroke-width': 0.5}));
     }
     result.forEach((s, i) => {
-      let pts = [], prev = null;
+      let pts = [], prev = null, last = null;
       const flush = () => {
         if (pts.length === 1) pts.push(pts[0]);  // a single point still shows
         if (pts.length) {
@@ -325,15 +327,18 @@
           const px = ((t - start) / (end - start)) * W;
           const py = pad + (H - 2 * pad) * (1 - (x - lo) / (hi - lo));
           pts.push(px.toFixed(1) + ',' + py.toFixed(1));
+          last = [px, py];
         }
         prev = t;
       }
       flush();
+      // The latest point as a dot, so a series that began a moment ago is visible too.
+      if (last) el.appendChild(svg('circle', {cx: last[0].toFixed(1), cy: last[1].toFixed(1), r: 2.5, fill: COLORS[i % COLORS.length]}));
     });
     const title = svg('title', {});
-    title.textContent = `min ${fmt(lo)}, max ${fmt(hi)}`;
+    title.textContent = `max ${fmt(max)}`;
     el.appendChild(title);
-    return {el, lo, hi};
+    return {el, max};
   }
   async function renderChart(box, c, start, end, step) {
     let result;
@@ -346,16 +351,18 @@
     }
     const fmt = fmtUnit[c.unit];
     const head = [h('h3', {}, c.title), h('div', {class: 'q mono'}, c.query)];
-    if (!result.length || result.every((s) => !s.values.length)) {
+    const finite = (s) => s.values.some(([, v]) => isFinite(Number(v)));
+    if (!result.some(finite)) {
       return fill(box, head, h('div', {class: 'empty no-data'}, 'No data in the last 15 minutes.'));
     }
     const shown = result.slice(0, COLORS.length);
-    const {el, hi} = sparkline(shown, start, end, step, fmt);
+    const {el, max} = sparkline(shown, start, end, step, fmt);
     fill(box, head, el, h('div', {class: 'legend'},
-        h('div', {class: 'muted'}, `top of scale ${fmt(hi)} · last 15 minutes`),
+        h('div', {class: 'muted'}, `max ${fmt(max)} · last 15 minutes`),
         shown.map((s, i) => {
-          const last = s.values.length ? s.values[s.values.length - 1][1] : NaN;
-          return h('div', {}, h('span', {class: 'sw c' + i}), legendName(s.metric) + ': ', h('strong', {}, fmt(Number(last))));
+          const last = Number(s.values.length ? s.values[s.values.length - 1][1] : NaN);
+          return h('div', {}, h('span', {class: 'sw c' + i}), legendName(s.metric) + ': ',
+              h('strong', {}, isFinite(last) ? fmt(last) : 'no value'));
         }),
         result.length > shown.length ? h('div', {class: 'muted'}, `and ${result.length - shown.length} more series`) : null));
   }
