@@ -12,6 +12,7 @@ packages=(
   prometheus-redis-exporter prometheus-postgres-exporter prometheus-process-exporter pgbouncer
   docker-compose
 )
+packages+=(chromium)  # tests/statuspage: the status page in headless Chromium
 [ "${VIGIL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$VIGIL_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 
 missing=()

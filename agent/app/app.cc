@@ -9,6 +9,7 @@
 #include "agent/base/listen_backlog.h"
 #include "agent/base/log.h"
 #include "agent/core/exposition.h"
+#include "agent/web/status_page.h"
 
 namespace vigil {
 namespace {
@@ -292,12 +293,7 @@ void App::InstallHandlers() {
   };
   s.Post("/-/reload", reload);
   s.Put("/-/reload", reload);
-  s.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(
-        "<html><head><title>vigil</title></head><body><h1>vigil</h1>"
-        "<p><a href=\"/metrics\">Metrics</a></p></body></html>",
-        "text/html");
-  });
+  web::RegisterStatusPage(s);  // "/" and "/static/*": the status page (agent/web)
   // Documents collectors attach beside their metrics, by kind and name: the top statements
   // with full text, who blocks whom. {"status":"success","data":[{"target":..,"data":..}]}.
   auto attachment = [this](const std::string& kind, const std::string& key) {

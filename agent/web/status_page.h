@@ -1,0 +1,15 @@
+// The status page: a small single-page app served at "/" from assets compiled into the binary.
+// It reads only the JSON APIs the agent already serves (/api/v1/collectors, alerts, rules,
+// postgres/statements, postgres/blocking, query, query_range); it has no state of its own.
+#pragma once
+
+namespace httplib {
+class Server;
+}
+
+namespace vigil::web {
+
+// Serves "/" (index.html) and "/static/<asset>" on `server`.
+void RegisterStatusPage(httplib::Server& server);
+
+}  // namespace vigil::web
