@@ -51,7 +51,7 @@ def pg_role_times(args, role):
     sql = ("SELECT coalesce(sum(total_exec_time + total_plan_time), 0), "
            "coalesce(sum(total_exec_time + total_plan_time) FILTER (WHERE query ILIKE "
            "'%pg_stat_statements%'), 0), coalesce(sum(calls) FILTER (WHERE query ILIKE "
-           "'%pg_stat_statements(false)%' OR query ILIKE '%FROM pg_stat_statements t1%'), 0) "
+           "'%pg_stat_statements($1) WHERE queryid IS NOT NULL%' OR query ILIKE '%FROM pg_stat_statements t1%'), 0) "
            f"FROM pg_stat_statements WHERE userid = (SELECT oid FROM pg_roles WHERE rolname = '{role}')")
     a, b, c = psql(args, sql).split()
     return float(a), float(b), int(float(c))

@@ -78,6 +78,9 @@ for level in levels:
     for label, s in rows:
         if s:
             lines.append(f"| {level:,} | {label} | " + " | ".join(fmt(s[c[1]], c[2]) for c in COLS) + " |")
+    b = summary("vigil-baseline", level)
+    if b:
+        lines.append(f"| {level:,} | vigil-baseline | " + " | ".join(fmt(b[c[1]], c[2]) for c in COLS) + " |")
     if bundle and v:
         lines.append(f"| {level:,} | vigil / bundle | " + " | ".join(
             fmt(v[c[1]] / bundle[c[1]], "x") if bundle[c[1]] else "–" for c in COLS) + " |")

@@ -9,7 +9,9 @@
 # Env:   INTERVAL (2: seconds between cycles, the same for scrapes and vigil's collection),
 #        CYCLES (20; --quick 8), LEVELS ("1000 5000 10000"; --quick "1000 5000"),
 #        REPEAT (2; --quick 1: vigil and postgres_exporter at 5,000 measured this many times,
-#        interleaved), BUILD (build/release), TOP_N (50)
+#        interleaved), BUILD (build/release), TOP_N (50),
+#        VIGIL_BASELINE (another vigil binary, e.g. an older build, measured at each level as
+#        "vigil-baseline" for before/after figures from the same run)
 # Installs the Debian packages it needs, builds vigil (release preset) if missing, starts
 # PostgreSQL, Redis (1 and 10), the exporters, vigil and Prometheus on free 127.0.0.1 ports,
 # and stops everything it started, by PID, on exit. About 15 minutes (--quick: about 5).
@@ -116,9 +118,11 @@ CREATE ROLE vigil LOGIN IN ROLE pg_monitor;
 CREATE ROLE floor LOGIN IN ROLE pg_monitor;
 SQL
 
-# Workload: pg_stat_statements keys on the statement's structure and relations, so queries
-# over distinct pairs of 143 small tables give up to 10,153 distinct statements.
-ntables=143
+# Workload: pg_stat_statements keys on the statement's structure and relations (constants
+# and aliases do not count), and in PostgreSQL 15 an IN list of k constants differs from one of
+# k+1. Joins over the 190 pairs of 20 small tables with IN lists of 1..53 constants give up to
+# 10,070 distinct statements (texts of 90 to 300 characters) with few tables.
+ntables=20
 python3 - "$dir" "$ntables" <<'PY'
 import sys
 d, n = sys.argv[1], int(sys.argv[2])
@@ -127,9 +131,12 @@ with open(f"{d}/tables.sql", "w") as f:
         f.write(f"CREATE TABLE t{i} (id int PRIMARY KEY, v int);"
                 f"INSERT INTO t{i} SELECT g, g * {i + 1} FROM generate_series(1, 20) g;\n")
 with open(f"{d}/statements.sql", "w") as f:
-    for i in range(n):
-        for j in range(i + 1, n):
-            f.write(f"SELECT count(*), sum(a.v + b.v) FROM t{i} a JOIN t{j} b ON a.id = b.id WHERE a.v > 3;\n")
+    for k in range(1, 54):
+        inlist = ", ".join(str(c) for c in range(1, k + 1))
+        for i in range(n):
+            for j in range(i + 1, n):
+                f.write(f"SELECT count(*), sum(a.v + b.v) FROM t{i} a JOIN t{j} b ON a.id = b.id "
+                        f"WHERE a.v IN ({inlist});\n")
 PY
 psql -h 127.0.0.1 -p "$pg_port" -U app -d bench -qX -f "$dir/tables.sql" >/dev/null
 loaded=0
@@ -151,13 +158,15 @@ redis_load() {  # PORT
 }
 for p in "${redis_ports[@]}"; do redis_load "$p"; done
 
-# Background application load while measuring: 100 of the loaded statements every second
-# (so deltas and top-N sets change between cycles), and some Redis traffic; bounded.
+# Background application load while measuring, every second: a hot set (the first 40
+# statements, 3 calls each) and 20 random ones of those loaded, so the top-N sets are mostly
+# stable with some churn, as in a real application; and some Redis traffic. Bounded.
 background() {
   local end=$((SECONDS + 3600))
   while [ $SECONDS -lt $end ]; do
     if [ -s "$dir/loaded" ]; then
-      head -n "$(cat "$dir/loaded")" "$dir/statements.sql" | shuf -n 100 |
+      { for _ in 1 2 3; do head -n 40 "$dir/statements.sql"; done
+        head -n "$(cat "$dir/loaded")" "$dir/statements.sql" | shuf -n 20; } |
         psql -h 127.0.0.1 -p "$pg_port" -U app -d bench -qX >/dev/null 2>&1 || true
     fi
     redis-benchmark -h 127.0.0.1 -p "$redis_port" -t get -n 200 -r 40000 -q >/dev/null 2>&1 || true
@@ -258,13 +267,14 @@ run_procexp() {  # LEVEL
     --mode scrape "${common[@]}" --tag level="$1" --tag rep=1
   stop_bg "$pid"
 }
-run_vigil() {  # LEVEL REP [extras]
-  local port; port=$(free_port)
+run_vigil() {  # LEVEL REP [extras|baseline]
+  local port name=vigil bin=$vigil; port=$(free_port)
+  [ "${3:-}" = baseline ] && name=vigil-baseline bin=$VIGIL_BASELINE
   vigil_config "$dir/vigil.yml" "$port" 1 1
-  start_bg vigil "$vigil" --config.file="$dir/vigil.yml" --log.level=warn
+  start_bg "$name" "$bin" --config.file="$dir/vigil.yml" --log.level=warn
   local pid=$bg_pid
   wait_port "$port"
-  $measure program vigil --pid "$pid" --url "http://127.0.0.1:$port/metrics" \
+  $measure program "$name" --pid "$pid" --url "http://127.0.0.1:$port/metrics" \
     --mode passive --psql "$PSQL" --role vigil "${common[@]}" --tag level="$1" --tag rep="$2"
   if [ "${3:-}" = extras ]; then rules_compare "$port"; fi
   stop_bg "$pid"
@@ -357,6 +367,7 @@ for level in $LEVELS; do
     else
       run_vigil "$level" "$rep"
     fi
+    if [ -n "${VIGIL_BASELINE:-}" ]; then run_vigil "$level" "$rep" baseline; fi
   done
 done
 echo "== vigil with Redis only: 1 and 10 instances, load $(loadavg)"
