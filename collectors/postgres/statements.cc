@@ -61,6 +61,8 @@ Status ReadStatements(QueryRunner& db, const ServerInfo& info, TimestampMs now,
   }
   tracker.Update(std::move(rows), now, stats_reset);
 
+  // One array constant, not an IN list: PostgreSQL before 18 makes every IN-list length its
+  // own pg_stat_statements entry, so vigil would add up to 5 x top_n statements of its own.
   std::vector<StatementKey> missing = tracker.MissingTexts();
   if (!missing.empty()) {
     std::string ids;
@@ -71,7 +73,8 @@ Status ReadStatements(QueryRunner& db, const ServerInfo& info, TimestampMs now,
     Result<QueryResult> t = db.Query(
         "SELECT userid, dbid, queryid, " +
         std::string(info.version_num >= 140000 ? "toplevel" : "true") +
-        " AS toplevel, query FROM pg_stat_statements(true) WHERE queryid IN (" + ids + ")");
+        " AS toplevel, query FROM pg_stat_statements(true) WHERE queryid = ANY('{" + ids +
+        "}'::bigint[])");
     if (!t.ok()) return t.status().WithContext("pg_stat_statements text");
     for (std::size_t i = 0; i < t->rows.size(); ++i) {
       StatementKey key{ParseInt<std::uint32_t>(t->Text(i, "userid")),
