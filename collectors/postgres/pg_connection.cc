@@ -66,7 +66,8 @@ Status PgConnection::Connect(const PgConnectOptions& options) {
   return Status::Ok();
 }
 
-Result<QueryResult> PgConnection::Query(std::string_view sql) {
+Status PgConnection::Exec(std::string_view sql, pg_result** out) {
+  *out = nullptr;
   if (!connected()) return Status::Unavailable("not connected");
   PGresult* res = PQexec(conn_, std::string(sql).c_str());
   ExecStatusType st = PQresultStatus(res);
@@ -78,6 +79,33 @@ Result<QueryResult> PgConnection::Query(std::string_view sql) {
     if (PQstatus(conn_) != CONNECTION_OK) Close();  // the next cycle reconnects
     return Status::Unavailable(RedactSecrets(msg));
   }
+  *out = res;
+  return Status::Ok();
+}
+
+Status PgConnection::ForEachRow(std::string_view sql, const std::function<void(RowCells)>& row) {
+  PGresult* res = nullptr;
+  if (Status s = Exec(sql, &res); !s.ok()) return s;
+  int ncols = PQnfields(res), nrows = PQntuples(res);
+  std::vector<std::optional<std::string_view>> cells(static_cast<std::size_t>(ncols));
+  for (int r = 0; r < nrows; ++r) {
+    for (int c = 0; c < ncols; ++c) {
+      if (PQgetisnull(res, r, c)) {
+        cells[static_cast<std::size_t>(c)].reset();
+      } else {
+        cells[static_cast<std::size_t>(c)].emplace(
+            PQgetvalue(res, r, c), static_cast<std::size_t>(PQgetlength(res, r, c)));
+      }
+    }
+    row(cells);
+  }
+  PQclear(res);
+  return Status::Ok();
+}
+
+Result<QueryResult> PgConnection::Query(std::string_view sql) {
+  PGresult* res = nullptr;
+  if (Status s = Exec(sql, &res); !s.ok()) return s;
   QueryResult out;
   int ncols = PQnfields(res), nrows = PQntuples(res);
   out.columns.reserve(static_cast<std::size_t>(ncols));

@@ -12,6 +12,7 @@
 #include "collectors/postgres/query_runner.h"
 
 struct pg_conn;
+struct pg_result;
 
 namespace vigil {
 
@@ -37,8 +38,12 @@ class PgConnection final : public QueryRunner {
   // server_version_num, e.g. 150004.
   int server_version() const;
   Result<QueryResult> Query(std::string_view sql) override;
+  Status ForEachRow(std::string_view sql, const std::function<void(RowCells)>& row) override;
 
  private:
+  // Runs `sql`; on success *res holds the result (the caller clears it).
+  Status Exec(std::string_view sql, pg_result** res);
+
   pg_conn* conn_ = nullptr;
   TimestampMs connected_at_ = 0;
 };

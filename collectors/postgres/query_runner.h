@@ -4,7 +4,9 @@
 #pragma once
 
 #include <charconv>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,11 +48,26 @@ struct QueryResult {
   }
 };
 
+// One row of a result as views of its cells (nullopt is NULL), valid only during the call.
+using RowCells = std::span<const std::optional<std::string_view>>;
+
 class QueryRunner {
  public:
   virtual ~QueryRunner() = default;
   // Runs one statement (simple query protocol, no parameters).
   virtual Result<QueryResult> Query(std::string_view sql) = 0;
+  // Runs one statement and calls `row` with each row in order, without copying the result
+  // into a QueryResult: for large results (pg_stat_statements). The default goes through Query().
+  virtual Status ForEachRow(std::string_view sql, const std::function<void(RowCells)>& row) {
+    Result<QueryResult> r = Query(sql);
+    if (!r.ok()) return r.status();
+    std::vector<std::optional<std::string_view>> cells;
+    for (const auto& in : r->rows) {
+      cells.assign(in.begin(), in.end());
+      row(cells);
+    }
+    return Status::Ok();
+  }
 };
 
 }  // namespace vigil

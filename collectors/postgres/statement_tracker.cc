@@ -97,22 +97,26 @@ void StatementTracker::Update(std::vector<StatementRow> rows, TimestampMs now, d
   if (reset) previous_.clear();
   std::vector<Top> deltas;
   if (has_baseline_) deltas.reserve(rows.size());
-  std::unordered_map<StatementKey, StatementCounters, StatementKeyHash> current;
-  current.reserve(rows.size());
-  for (StatementRow& row : rows) {
+  ++generation_;
+  previous_.reserve(rows.size());
+  for (const StatementRow& row : rows) {
+    auto [it, inserted] = previous_.try_emplace(row.key);
+    Seen& seen = it->second;
+    if (seen.generation == generation_) continue;  // a duplicate key: the first row counts
     if (has_baseline_) {
       StatementCounters d = row.counters;
-      if (auto it = previous_.find(row.key);
-          it != previous_.end() && row.counters[kCalls] >= it->second[kCalls]) {
+      if (!inserted && row.counters[kCalls] >= seen.counters[kCalls]) {
         for (std::size_t i = 0; i < kFieldCount; ++i) {
-          d[i] = std::max(0.0, row.counters[i] - it->second[i]);
+          d[i] = std::max(0.0, row.counters[i] - seen.counters[i]);
         }
       }
       if (d[kCalls] > 0 || d[kExecMs] > 0) deltas.push_back({row.key, d});
     }
-    current.emplace(row.key, row.counters);
+    seen.counters = row.counters;
+    seen.generation = generation_;
   }
-  previous_ = std::move(current);
+  // Statements gone from the view (deallocated or reset) are forgotten.
+  std::erase_if(previous_, [&](const auto& e) { return e.second.generation != generation_; });
   stats_reset_ = stats_reset;
   top_.clear();
   other_.clear();

@@ -103,7 +103,13 @@ class StatementTracker {
   std::string UserName(std::uint32_t userid) const;
 
   StatementsOptions options_;
-  std::unordered_map<StatementKey, StatementCounters, StatementKeyHash> previous_;
+  struct Seen {
+    StatementCounters counters;
+    std::uint64_t generation = 0;  // the Update() that last saw the statement
+  };
+  // The last read, updated in place (one map, no rebuild per read).
+  std::unordered_map<StatementKey, Seen, StatementKeyHash> previous_;
+  std::uint64_t generation_ = 0;
   TimestampMs previous_time_ = 0;
   double stats_reset_ = 0;
   bool has_baseline_ = false;

@@ -28,8 +28,24 @@ std::string StatementsQuery(int version_num) {
 
 Status ReadStatements(QueryRunner& db, const ServerInfo& info, TimestampMs now,
                       StatementTracker& tracker, MetricSink& sink) {
-  Result<QueryResult> r = db.Query(StatementsQuery(info.version_num));
-  if (!r.ok()) return r.status().WithContext("pg_stat_statements");
+  // Rows are parsed straight from the driver's buffer (no QueryResult copy: this result has
+  // one row per statement, up to pg_stat_statements.max). Columns by position: the query fixes
+  // their order.
+  std::vector<StatementRow> rows;
+  rows.reserve(tracker.tracked() + 64);
+  Status read = db.ForEachRow(StatementsQuery(info.version_num), [&](RowCells cells) {
+    if (cells.size() < 4 + kFieldCount || !cells[0] || !cells[1] || !cells[2]) return;
+    StatementRow& row = rows.emplace_back();
+    row.key.userid = ParseInt<std::uint32_t>(*cells[0]);
+    row.key.dbid = ParseInt<std::uint32_t>(*cells[1]);
+    row.key.queryid = ParseInt<std::int64_t>(*cells[2]);
+    row.key.toplevel = cells[3] && *cells[3] == "t";
+    for (std::size_t f = 0; f < kFieldCount; ++f) {
+      const auto& cell = cells[4 + f];
+      if (cell) std::from_chars(cell->data(), cell->data() + cell->size(), row.counters[f]);
+    }
+  });
+  if (!read.ok()) return read.WithContext("pg_stat_statements");
   double stats_reset = 0;
   if (info.version_num >= 140000) {
     Result<QueryResult> i = db.Query(
@@ -43,24 +59,10 @@ Status ReadStatements(QueryRunner& db, const ServerInfo& info, TimestampMs now,
                    {}, i->Number(0, "dealloc").value_or(0));
     }
   }
-  // Columns by position: the query above fixes their order.
-  std::vector<StatementRow> rows;
-  rows.reserve(r->rows.size());
-  for (const auto& cells : r->rows) {
-    if (cells.size() < 14 || !cells[0] || !cells[1] || !cells[2]) continue;
-    StatementRow row;
-    row.key.userid = ParseInt<std::uint32_t>(*cells[0]);
-    row.key.dbid = ParseInt<std::uint32_t>(*cells[1]);
-    row.key.queryid = ParseInt<std::int64_t>(*cells[2]);
-    row.key.toplevel = cells[3] && *cells[3] == "t";
-    for (std::size_t f = 0; f < kFieldCount; ++f) {
-      const auto& cell = cells[4 + f];
-      if (cell) std::from_chars(cell->data(), cell->data() + cell->size(), row.counters[f]);
-    }
-    rows.push_back(row);
-  }
   tracker.Update(std::move(rows), now, stats_reset);
 
+  // One array constant, not an IN list: PostgreSQL before 18 makes every IN-list length its
+  // own pg_stat_statements entry, so vigil would add up to 5 x top_n statements of its own.
   std::vector<StatementKey> missing = tracker.MissingTexts();
   if (!missing.empty()) {
     std::string ids;
@@ -71,7 +73,8 @@ Status ReadStatements(QueryRunner& db, const ServerInfo& info, TimestampMs now,
     Result<QueryResult> t = db.Query(
         "SELECT userid, dbid, queryid, " +
         std::string(info.version_num >= 140000 ? "toplevel" : "true") +
-        " AS toplevel, query FROM pg_stat_statements(true) WHERE queryid IN (" + ids + ")");
+        " AS toplevel, query FROM pg_stat_statements(true) WHERE queryid = ANY('{" + ids +
+        "}'::bigint[])");
     if (!t.ok()) return t.status().WithContext("pg_stat_statements text");
     for (std::size_t i = 0; i < t->rows.size(); ++i) {
       StatementKey key{ParseInt<std::uint32_t>(t->Text(i, "userid")),
