@@ -9,7 +9,7 @@ packages=(
   zlib1g-dev libssl-dev libre2-dev nlohmann-json3-dev
   postgresql-15 postgresql-contrib redis-server redis-tools
   prometheus prometheus-alertmanager curl python3 procps openssl libcrypt-dev
-  prometheus-redis-exporter
+  prometheus-redis-exporter libprotobuf-dev protobuf-compiler libsnappy-dev
 )
 [ "${VIGIL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$VIGIL_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 
