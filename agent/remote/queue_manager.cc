@@ -222,7 +222,8 @@ void QueueManager::Stop(Duration flush) {
     std::lock_guard lock(mu_);
     if (!stopping_) {
       stopping_ = true;
-      flush_deadline_ = std::chrono::steady_clock::now() + flush;
+      // An endpoint that is failing gets no flush time: shutdown is not delayed by it.
+      flush_deadline_ = std::chrono::steady_clock::now() + (failing_ ? Duration(0) : flush);
     }
     cv_.notify_all();
   }

@@ -68,7 +68,8 @@ class QueueManager {
   bool Append(std::shared_ptr<const SeriesRef> series, TimestampMs t, double v);
   // Counts samples dropped before queueing (write_relabel_configs).
   void CountDropped(std::uint64_t n);
-  // Sends what is pending for at most `flush`, then stops the shards; the rest is dropped.
+  // Sends what is pending for at most `flush` (none while the endpoint is failing), then
+  // stops the shards; the rest is dropped.
   void Stop(Duration flush = Duration(0));
 
   QueueStats Stats() const;
