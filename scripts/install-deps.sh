@@ -10,7 +10,7 @@ packages=(
   postgresql-15 postgresql-contrib redis-server redis-tools
   prometheus prometheus-alertmanager curl python3 procps openssl libcrypt-dev
   prometheus-redis-exporter prometheus-postgres-exporter prometheus-process-exporter pgbouncer
-  docker-compose
+  docker-compose libprotobuf-dev protobuf-compiler libsnappy-dev
 )
 packages+=(chromium)  # tests/statuspage: the status page in headless Chromium
 [ "${VIGIL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$VIGIL_EXTRA_PACKAGES" && packages+=("${extra[@]}")

@@ -15,6 +15,9 @@ namespace vigil {
 namespace {
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+// How long remote write may keep sending what it holds when it is replaced or stopped.
+constexpr Duration kRemoteFlushOnReload{2000};
+constexpr Duration kRemoteFlushOnStop{5000};
 
 // "127.0.0.1:9633" -> ("127.0.0.1", 9633); "[::1]:9633" -> ("::1", 9633); ":9633" -> all.
 std::pair<std::string, int> SplitHostPort(const std::string& address) {
@@ -30,6 +33,15 @@ double NowSeconds() { return static_cast<double>(SystemClock::Get().Now()) / 100
 }  // namespace
 
 App::App(AppOptions options) : options_(std::move(options)) {
+  // Everything the window stores (collections, rule results) also goes to remote write.
+  window_.SetObserver([this](const std::vector<ObservedSample>& samples) {
+    std::lock_guard lock(remote_mu_);
+    if (!remote_) return;
+    std::vector<remote::WriterSample> out;
+    out.reserve(samples.size());
+    for (const ObservedSample& s : samples) out.push_back({s.labels, s.t, s.v});
+    remote_->Append(out);
+  });
   // Everything collected goes into the window, with the collector's own health series.
   store_.SetListener([this](const CollectorState& st) {
     if (!st.snapshot) return;
@@ -72,6 +84,19 @@ Status App::Apply(Config config) {
       }
     }
     external_url_ = config.web.external_url;
+  }
+  if (config_.remote_write != config.remote_write ||
+      config_.global.external_labels != config.global.external_labels) {
+    std::unique_ptr<remote::RemoteWriter> fresh;
+    if (!config.remote_write.empty()) {
+      fresh = std::make_unique<remote::RemoteWriter>(config.remote_write,
+                                                     config.global.external_labels);
+    }
+    {
+      std::lock_guard lock(remote_mu_);
+      std::swap(fresh, remote_);
+    }
+    if (fresh) fresh->Stop(kRemoteFlushOnReload);  // the old writer: what it holds is sent
   }
   if (scheduler_) scheduler_->Stop();
   scheduler_ = std::make_unique<Scheduler>(config.collectors, &store_, &SystemClock::Get());
@@ -209,6 +234,12 @@ void App::Stop() {
   std::lock_guard lock(reload_mu_);
   if (scheduler_) scheduler_->Stop();
   scheduler_.reset();
+  std::unique_ptr<remote::RemoteWriter> writer;
+  {
+    std::lock_guard remote_lock(remote_mu_);
+    writer = std::move(remote_);
+  }
+  if (writer) writer->Stop(kRemoteFlushOnStop);
 }
 
 bool App::Ready() const {
@@ -226,6 +257,10 @@ std::string App::Metrics() {
     std::lock_guard notifier_lock(notifier_mu_);
     if (notifier_) generation += notifier_->generation();
   }
+  {
+    std::lock_guard remote_lock(remote_mu_);
+    if (remote_) generation += remote_->generation();
+  }
   if (generation == rendered_generation_) return rendered_;
   std::vector<CollectorState> states = store_.States();
   ExpositionBuilder builder;
@@ -235,6 +270,10 @@ std::string App::Metrics() {
   {
     std::lock_guard notifier_lock(notifier_mu_);
     if (notifier_) notifier_->Collect(agent);
+  }
+  {
+    std::lock_guard remote_lock(remote_mu_);
+    if (remote_) remote_->Collect(agent);
   }
   WindowStats window = window_.Stats();
   agent.Gauge("vigil_window_series", "Series held in the window.", {},

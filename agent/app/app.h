@@ -15,6 +15,7 @@
 #include "agent/core/scheduler.h"
 #include "agent/core/self_metrics.h"
 #include "agent/notifier/notifier.h"
+#include "agent/remote/remote_writer.h"
 #include "agent/window/series_window.h"
 #include "rules/promql/engine.h"
 
@@ -61,8 +62,10 @@ class App {
   promql::Engine engine_;
   RuleEvaluator rules_{&window_, &engine_};
   std::mutex notifier_mu_;
-  std::unique_ptr<Notifier> notifier_;  // GUARDED_BY(notifier_mu_)
-  std::string external_url_;            // GUARDED_BY(notifier_mu_)
+  std::unique_ptr<Notifier> notifier_;            // GUARDED_BY(notifier_mu_)
+  std::string external_url_;                      // GUARDED_BY(notifier_mu_)
+  std::mutex remote_mu_;                          // taken under the window's lock (its observer)
+  std::unique_ptr<remote::RemoteWriter> remote_;  // GUARDED_BY(remote_mu_)
   std::thread eval_thread_;
   std::mutex eval_mu_;
   std::condition_variable eval_cv_;

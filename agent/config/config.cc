@@ -122,6 +122,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       config.alerting.resend_delay = alerting->GetDuration("resend_delay", Duration(60000));
       alerting->CheckUnknownKeys();
     }
+    config.remote_write = remote::ParseRemoteWrite(root);
     root.CheckUnknownKeys();
   } catch (const YAML::Exception& e) {  // a conversion yaml-cpp refused: report, never crash
     errors.Add(e.mark.line, e.mark.column, e.msg);

@@ -12,6 +12,7 @@
 #include "agent/base/clock.h"
 #include "agent/base/labels.h"
 #include "agent/base/status.h"
+#include "agent/remote/remote_config.h"
 #include "collectors/collector.h"
 
 namespace vigil {
@@ -42,6 +43,7 @@ struct Config {
   std::vector<CollectorSpec> collectors;
   std::vector<std::string> rule_files;  // globs, relative ones resolved against the file's dir
   AlertingConfig alerting;
+  std::vector<remote::RemoteWriteConfig> remote_write;
 };
 
 Result<Config> LoadConfigFile(const std::string& path);

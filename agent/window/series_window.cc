@@ -12,6 +12,18 @@ void SeriesWindow::SetRetention(Duration retention) {
   retention_ = retention;
 }
 
+void SeriesWindow::SetObserver(Observer observer) {
+  std::unique_lock lock(mu_);
+  observer_ = std::move(observer);
+  observed_.clear();
+}
+
+void SeriesWindow::NotifyObserverLocked() {
+  if (observed_.empty()) return;
+  if (observer_) observer_(observed_);
+  observed_.clear();
+}
+
 Duration SeriesWindow::retention() const {
   std::shared_lock lock(mu_);
   return retention_;
@@ -43,6 +55,7 @@ void SeriesWindow::AppendLocked(Id id, TimestampMs t, double v) {
     s.chunks.back().Append(t, v);
   }
   s.last_t = t;
+  if (observer_) observed_.push_back(ObservedSample{&s.labels, t, v});
 }
 
 void SeriesWindow::ReplaceSourceSet(const std::string& source, std::vector<Id> ids, TimestampMs t) {
@@ -76,6 +89,7 @@ void SeriesWindow::Ingest(const std::string& source, const Snapshot& snapshot, T
     }
   }
   ReplaceSourceSet(source, std::move(ids), t);
+  NotifyObserverLocked();
   if (t - last_compact_ > 30'000) {
     lock.unlock();
     Compact(t);
@@ -94,17 +108,20 @@ void SeriesWindow::IngestSamples(const std::string& source,
     ids.push_back(id);
   }
   ReplaceSourceSet(source, std::move(ids), t);
+  NotifyObserverLocked();
 }
 
 void SeriesWindow::Append(const Labels& labels, TimestampMs t, double v) {
   std::unique_lock lock(mu_);
   AppendLocked(GetOrCreate(labels), t, v);
+  NotifyObserverLocked();
 }
 
 void SeriesWindow::DropSource(const std::string& source, TimestampMs t) {
   std::unique_lock lock(mu_);
   ReplaceSourceSet(source, {}, t);
   source_sets_.erase(source);
+  NotifyObserverLocked();
 }
 
 Result<std::vector<promql::Series>> SeriesWindow::Select(

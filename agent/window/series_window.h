@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -29,9 +30,23 @@ struct WindowStats {
   std::size_t bytes = 0;  // chunk memory, capacity included
 };
 
+// One sample the window stored (staleness markers included), as handed to the observer.
+struct ObservedSample {
+  const Labels* labels;  // __name__ included; valid only during the observer call
+  TimestampMs t;
+  double v;
+};
+
 class SeriesWindow final : public promql::Querier {
  public:
+  // Called with the samples each ingest call stored, in order, under the window's write
+  // lock (so series order is kept); it must be quick and must not call back into the window.
+  using Observer = std::function<void(const std::vector<ObservedSample>&)>;
+
   explicit SeriesWindow(Duration retention);
+
+  // Sets (or with nullptr clears) the observer, e.g. the remote writer.
+  void SetObserver(Observer observer);
 
   void SetRetention(Duration retention);
   Duration retention() const;
@@ -67,6 +82,7 @@ class SeriesWindow final : public promql::Querier {
   Id GetOrCreate(const Labels& labels);  // REQUIRES: mu_ held exclusively
   void AppendLocked(Id id, TimestampMs t, double v);
   void ReplaceSourceSet(const std::string& source, std::vector<Id> ids, TimestampMs t);
+  void NotifyObserverLocked();
 
   mutable std::shared_mutex mu_;
   std::vector<std::unique_ptr<MemSeries>> series_;  // by Id; null when freed
@@ -76,6 +92,8 @@ class SeriesWindow final : public promql::Querier {
   std::unordered_map<std::string, std::vector<Id>> source_sets_;  // sorted ids per source
   Duration retention_;
   TimestampMs last_compact_ = 0;
+  Observer observer_;                     // GUARDED_BY(mu_)
+  std::vector<ObservedSample> observed_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace vigil
