@@ -47,7 +47,8 @@ struct Counters {
 double CpuSeconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 std::uint32_t Be32(const char* p) {
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
   for (int it = 0; it < iterations; ++it) {
     double c0 = CpuSeconds();
     auto w0 = std::chrono::steady_clock::now();
-    PGresult* res = PQexecParams(conn, kQuery, 0, nullptr, nullptr, nullptr, nullptr, binary ? 1 : 0);
+    PGresult* res =
+        PQexecParams(conn, kQuery, 0, nullptr, nullptr, nullptr, nullptr, binary ? 1 : 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
       std::fprintf(stderr, "floor: %s", PQresultErrorMessage(res));
       return 1;
@@ -115,7 +117,8 @@ int main(int argc, char** argv) {
         k.dbid = static_cast<std::uint32_t>(std::strtoul(PQgetvalue(res, r, 1), nullptr, 10));
         k.queryid = std::strtoll(PQgetvalue(res, r, 2), nullptr, 10);
         k.toplevel = PQgetvalue(res, r, 3)[0] == 't';
-        for (int f = 0; f < kCounters; ++f) c.v[f] = std::strtod(PQgetvalue(res, r, 4 + f), nullptr);
+        for (int f = 0; f < kCounters; ++f)
+          c.v[f] = std::strtod(PQgetvalue(res, r, 4 + f), nullptr);
       }
       auto prev = previous.find(k);
       if (prev != previous.end()) {

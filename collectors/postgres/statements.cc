@@ -70,11 +70,11 @@ Status ReadStatements(QueryRunner& db, const ServerInfo& info, TimestampMs now,
       if (!ids.empty()) ids += ",";
       ids += std::to_string(k.queryid);
     }
-    Result<QueryResult> t = db.Query(
-        "SELECT userid, dbid, queryid, " +
-        std::string(info.version_num >= 140000 ? "toplevel" : "true") +
-        " AS toplevel, query FROM pg_stat_statements(true) WHERE queryid = ANY('{" + ids +
-        "}'::bigint[])");
+    Result<QueryResult> t =
+        db.Query("SELECT userid, dbid, queryid, " +
+                 std::string(info.version_num >= 140000 ? "toplevel" : "true") +
+                 " AS toplevel, query FROM pg_stat_statements(true) WHERE queryid = ANY('{" + ids +
+                 "}'::bigint[])");
     if (!t.ok()) return t.status().WithContext("pg_stat_statements text");
     for (std::size_t i = 0; i < t->rows.size(); ++i) {
       StatementKey key{ParseInt<std::uint32_t>(t->Text(i, "userid")),

@@ -115,7 +115,7 @@ TEST_CASE(
   CHECK(res->body.find("\"env\":\"test\"") != std::string::npos);
 }
 
-TEST_CASE("A queued alert is replaced by its newer state; a full queue drops the oldest",
+TEST_CASE("A queued alert is replaced by its newer state, a full queue drops the oldest",
           "[notifier]") {
   // Nothing listens on this port: everything stays queued.
   int port = testing::FreePort();

@@ -115,7 +115,7 @@ double Value(const Snapshot& s, const std::string& name, const Labels& match = {
   return *v;
 }
 
-TEST_CASE("pgbouncer: pooled queries move the metrics; stop, freeze and restart",
+TEST_CASE("pgbouncer: pooled queries move the metrics, stop, freeze and restart",
           "[integration][pgbouncer]") {
   PgbouncerStack stack;
   PgbouncerConfig config{"bouncer",

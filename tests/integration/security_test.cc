@@ -35,7 +35,7 @@ std::string Bcrypt(const std::string& password) {
   return hash;
 }
 
-TEST_CASE("TLS and basic auth guard every endpoint; secrets never leak",
+TEST_CASE("TLS and basic auth guard every endpoint, secrets never leak",
           "[integration][security]") {
   std::string pg_port = testing::RequireEnv("VIGIL_TEST_PG_PORT");
   std::string redis_port = testing::RequireEnv("VIGIL_TEST_REDIS_PORT");

@@ -174,7 +174,7 @@ TEST_CASE("an idle connection that broke meanwhile is skipped on acquire") {
   CHECK(pool.Stats().closed[static_cast<int>(CloseReason::kBroken)] == 1);
 }
 
-TEST_CASE("max lifetime and idle timeout close connections; Maintain keeps min") {
+TEST_CASE("max lifetime and idle timeout close connections, Maintain keeps min") {
   Fixture f;
   ConnectionPool pool(Options(1, 4), f.Factory(), f.clock, nullptr);
   {

@@ -448,7 +448,7 @@ TEST_CASE("connections killed by the server are replaced without failing request
   CHECK(MetricSum(*s.client, "db_client_connection_closed_total", "reason=\"broken\"") >= 1);
 }
 
-TEST_CASE("readiness turns 503 while draining; health stays 200", "[integration]") {
+TEST_CASE("readiness turns 503 while draining, health stays 200", "[integration]") {
   Running s(TestConfig());
   CHECK(s.client->Get("/readyz")->status == 200);
   s.server.BeginDrain();

@@ -114,7 +114,7 @@ TEST_CASE("queue honours Retry-After", "[remote]") {
   CHECK(h.shared->times[1] - h.shared->times[0] >= Duration(300));
 }
 
-TEST_CASE("Retry-After in seconds parses; anything else is absent", "[remote]") {
+TEST_CASE("Retry-After in seconds parses, anything else is absent", "[remote]") {
   CHECK(ParseRetryAfter("7") == Duration(7000));
   CHECK(ParseRetryAfter("").count() < 0);
   CHECK(ParseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT").count() < 0);

@@ -88,7 +88,7 @@ TEST_CASE("The window stores collections, marks vanished series stale, and answe
   CHECK(instant->vector.size() == 1);
 }
 
-TEST_CASE("Histograms are stored as their flat series; retention drops old samples", "[window]") {
+TEST_CASE("Histograms are stored as their flat series, retention drops old samples", "[window]") {
   SeriesWindow window(std::chrono::minutes(5));
   for (int i = 0; i < 300; ++i) {
     MetricSink s;

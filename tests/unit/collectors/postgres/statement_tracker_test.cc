@@ -29,7 +29,7 @@ Labels Q(std::int64_t queryid) {
   return Labels{{"queryid", std::to_string(queryid)}, {"datname", "shop"}, {"user", "app"}};
 }
 
-TEST_CASE("The first read is a baseline; the next gives per-interval rates", "[statements]") {
+TEST_CASE("The first read is a baseline, the next gives per-interval rates", "[statements]") {
   StatementTracker t(StatementsOptions{});
   t.SetNames({{1, "shop"}}, {{10, "app"}});
   t.Update({Row(1, 100, 1000), Row(2, 10, 50)}, 0, 0);
