@@ -37,6 +37,10 @@ TEST_CASE("Expressions print back to PromQL", "[promql][parser]") {
   CHECK(RoundTrip("a AND ignoring(z) b") == "a and ignoring (z) b");
   CHECK(RoundTrip("-a ^ 2") == "-a ^ 2");
   CHECK(RoundTrip("-1") == "-1");
+  // Found by fuzzing: "+Inf" printed on the right of ^ read back as a unary plus.
+  CHECK(RoundTrip("3 ^ inf ^ 3") == "3 ^ Inf ^ 3");
+  CHECK(RoundTrip("-inf * 3 ^ +inf ^ 3 * u ^ p") == "-Inf * 3 ^ +Inf ^ 3 * u ^ p");
+  CHECK(RoundTrip("+Inf") == "Inf");
   CHECK(RoundTrip("'it\\'s' ") == "\"it's\"");
   CHECK(RoundTrip("x # comment\n + 1") == "x + 1");
   CHECK(RoundTrip("label_replace(up, \"a\", \"$1\", \"b\", \"(.*)\")") ==
