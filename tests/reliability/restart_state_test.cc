@@ -85,7 +85,7 @@ TEST_CASE("A restart keeps pending timers and firing alerts", "[integration][rel
         return false;
       },
       15s, 50ms));
-  std::printf("pending 6s (%.1fs with the stop), restarted: fired %.2fs after the restart\n",
+  std::printf("pending %.1fs before the restart; fired %.2fs after the restart\n",
               SecondsSince(pending_since) - fired_after, fired_after);
   std::fflush(stdout);
   // ~4 s left of the 10 s (plus the restart's own time and up to one evaluation interval).
