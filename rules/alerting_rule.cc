@@ -128,6 +128,14 @@ Result<promql::Vector> AlertingRule::Eval(TimestampMs ts, const EvalContext& ctx
   return out;
 }
 
+bool AlertingRule::RestoreAlert(Alert alert) {
+  if (alert.state == AlertState::kInactive) return false;
+  Labels labels = alert.labels;
+  labels.Set("alertname", name_);
+  alert.labels = labels;
+  return active_.emplace(std::move(labels), std::move(alert)).second;
+}
+
 std::vector<Alert> AlertingRule::ActiveAlerts() const {
   std::vector<Alert> out;
   for (const auto& [l, a] : active_) {

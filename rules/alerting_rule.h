@@ -56,6 +56,9 @@ class AlertingRule final : public Rule {
   // away when they fire), resolved ones once. `interval_ms` is the group interval.
   std::vector<AlertNotification> AlertsToSend(TimestampMs ts, std::int64_t resend_delay_ms,
                                               std::int64_t interval_ms);
+  // Adds `alert` (pending or firing, from before a restart) unless an alert with its labels is
+  // already active; true if added. The next Eval keeps it while its series is there.
+  bool RestoreAlert(Alert alert);
   // Takes over the alert state of the same rule from before a reload.
   void CopyStateFrom(const AlertingRule& old) { active_ = old.active_; }
 

@@ -24,6 +24,15 @@ using Fields = std::vector<std::pair<std::string, TValue>>;
 
 struct TValue {
   enum class Kind { kNil, kBool, kInt, kFloat, kString, kStringMap, kObject, kList };
+  // Declared here, defined below once TValue is complete: std::pair<std::string, TValue>
+  // (Fields) must not be instantiated while TValue is incomplete (clang rejects it).
+  TValue();
+  TValue(const TValue&);
+  TValue(TValue&&) noexcept;
+  TValue& operator=(const TValue&);
+  TValue& operator=(TValue&&) noexcept;
+  ~TValue();
+
   Kind kind = Kind::kNil;
   bool b = false;
   std::int64_t i = 0;
@@ -64,6 +73,13 @@ struct TValue {
     return t;
   }
 };
+
+TValue::TValue() = default;
+TValue::TValue(const TValue&) = default;
+TValue::TValue(TValue&&) noexcept = default;
+TValue& TValue::operator=(const TValue&) = default;
+TValue& TValue::operator=(TValue&&) noexcept = default;
+TValue::~TValue() = default;
 
 TValue SampleValue(const promql::Sample& s) {
   TValue t;

@@ -70,6 +70,8 @@ Status App::Apply(Config config) {
   rules.external_labels = config.global.external_labels;
   rules.external_url = config.web.external_url;
   rules.max_retention = config.global.max_window;
+  if (!config.storage.path.empty()) rules.state_file = config.storage.path + "/alert-state.json";
+  rules.outage_tolerance = config.storage.outage_tolerance;
   if (Status s = rules_.Load(rules); !s.ok()) return s;
   {
     std::lock_guard lock(notifier_mu_);
@@ -119,6 +121,12 @@ void App::SendAlerts(std::vector<rules::AlertNotification> alerts) {
 
 void App::EvaluationLoop() {
   std::unique_lock lock(eval_mu_);
+  // Rules wait for the first collections: evaluated over an empty window they would miss
+  // every alert (and drop the alerts restored from the state file).
+  while (!eval_stop_ && !Ready()) {
+    eval_cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return eval_stop_; });
+  }
+  rules_.SetNotBefore(SystemClock::Get().Now());
   while (!eval_stop_) {
     lock.unlock();
     TimestampMs now = SystemClock::Get().Now();
@@ -227,6 +235,7 @@ void App::Stop() {
   }
   eval_cv_.notify_all();
   if (eval_thread_.joinable()) eval_thread_.join();
+  if (started_) rules_.SaveState(SystemClock::Get().Now());
   {
     std::lock_guard lock(notifier_mu_);
     if (notifier_) notifier_->Stop();

@@ -1,13 +1,22 @@
 #include "agent/app/rule_evaluator.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "agent/api/query_api.h"
 #include "agent/base/log.h"
 #include "agent/notifier/notifier.h"
+#include "rules/alert_state.h"
 #include "rules/alerting_rule.h"
 #include "rules/promql/parser.h"
 #include "rules/recording_rule.h"
@@ -114,6 +123,10 @@ Status RuleEvaluator::Load(const RuleSettings& settings) {
   if (Status s = target->Update(settings.files); !s.ok()) return s;
   if (fresh) manager_ = std::move(fresh);  // new options: alert state starts afresh
   settings_ = settings;
+  if (!state_restored_) {
+    state_restored_ = true;
+    RestoreStateLocked();
+  }
   Duration retention =
       std::clamp(RetentionFor(*manager_), Duration(15 * 60 * 1000), settings.max_retention);
   window_->SetRetention(retention);
@@ -124,6 +137,92 @@ Status RuleEvaluator::Load(const RuleSettings& settings) {
                            {"rules", std::to_string(rules)},
                            {"window", std::to_string(retention.count() / 1000) + "s"}});
   return Status::Ok();
+}
+
+void RuleEvaluator::RestoreStateLocked() {
+  if (settings_.state_file.empty()) return;
+  std::ifstream in(settings_.state_file, std::ios::binary);
+  if (!in) return;  // first start
+  std::stringstream text;
+  text << in.rdbuf();
+  Result<rules::RestoreStats> r = rules::RestoreAlertState(
+      text.str(), SystemClock::Get().Now(), settings_.outage_tolerance.count(), *manager_);
+  if (!r.ok()) {
+    LogWarn("alert state not restored",
+            {{"file", settings_.state_file}, {"err", r.status().message()}});
+    return;
+  }
+  LogInfo("alert state restored", {{"file", settings_.state_file},
+                                   {"alerts", std::to_string(r->restored)},
+                                   {"skipped", std::to_string(r->skipped)}});
+}
+
+namespace {
+
+// Writes `content` to `path` through a temporary file renamed over it, so a reader (or a
+// crash) sees the old file or the new one, never a part.
+Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  std::filesystem::path p(path);
+  std::error_code ec;
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Unavailable(tmp + ": " + std::strerror(errno));
+  std::size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string err = std::strerror(errno);
+      ::close(fd);
+      return Status::Unavailable(tmp + ": " + err);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    return Status::Unavailable(tmp + ": " + std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::Unavailable(path + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RuleEvaluator::SaveStateLocked(TimestampMs now) {
+  if (settings_.state_file.empty() || !manager_) return;
+  bool has_alerts = false;
+  for (const auto& g : manager_->groups()) {
+    for (const auto& r : g->rules()) {
+      if (const auto* a = dynamic_cast<const rules::AlertingRule*>(r.get())) {
+        if (!a->ActiveAlerts().empty()) has_alerts = true;
+      }
+    }
+  }
+  // While alerts are active every write refreshes saved_at (the downtime a restart measures);
+  // with none, one write records that.
+  if (!has_alerts && !state_had_alerts_) return;
+  Status s = WriteFileAtomically(settings_.state_file, rules::EncodeAlertState(*manager_, now));
+  if (!s.ok()) {
+    if (s.message() != state_error_)
+      LogError("cannot write the alert state", {{"err", s.message()}});
+    state_error_ = s.message();
+    return;
+  }
+  state_error_.clear();
+  state_had_alerts_ = has_alerts;
+}
+
+void RuleEvaluator::SaveState(TimestampMs now) {
+  std::lock_guard lock(mu_);
+  state_had_alerts_ = true;  // always write at stop
+  SaveStateLocked(now);
+}
+
+void RuleEvaluator::SetNotBefore(TimestampMs t) {
+  std::lock_guard lock(mu_);
+  not_before_ = t;
 }
 
 TimestampMs RuleEvaluator::NextDue(TimestampMs now) const {
@@ -142,11 +241,14 @@ void RuleEvaluator::EvalDue(TimestampMs now, const SendFn& send) {
   {
     std::lock_guard lock(mu_);
     if (!manager_) return;
+    bool evaluated = false;
     WindowAppender appender(window_);
     for (const auto& g : manager_->groups()) {
       std::int64_t iv = g->interval_ms();
       TimestampMs ts = now / iv * iv;  // aligned to the interval
       if (g->last_evaluation() && *g->last_evaluation() >= ts) continue;
+      if (ts < not_before_) continue;
+      evaluated = true;
       auto t0 = std::chrono::steady_clock::now();
       std::vector<rules::AlertNotification> alerts = g->Eval(ts, *window_, *engine_, appender);
       GroupStats& st = stats_[g->file() + "\n" + g->name()];
@@ -161,6 +263,7 @@ void RuleEvaluator::EvalDue(TimestampMs now, const SendFn& send) {
                      std::make_move_iterator(alerts.end()));
       ++generation_;
     }
+    if (evaluated) SaveStateLocked(now);
   }
   if (!to_send.empty()) send(std::move(to_send));
 }

@@ -28,6 +28,11 @@ struct RuleSettings {
   Labels external_labels;
   std::string external_url;
   Duration max_retention{3600000};
+  // Where pending and firing alerts are kept across restarts (rules/alert_state.h); empty:
+  // nowhere. Read once, at the first Load; written after each evaluation while alerts are
+  // active (and once more when none are left), atomically (a temporary file renamed over).
+  std::string state_file;
+  Duration outage_tolerance{3600000};
 };
 
 class RuleEvaluator {
@@ -39,6 +44,12 @@ class RuleEvaluator {
   Status Load(const RuleSettings& settings);
   // Evaluates every group due at `now`; alerts to send go to `send`.
   void EvalDue(TimestampMs now, const SendFn& send);
+  // Groups are not evaluated at timestamps before `t` (the agent sets it once every collector
+  // has run, so the first evaluation sees data and restored alerts are not dropped for lack
+  // of it).
+  void SetNotBefore(TimestampMs t);
+  // Writes the alert state file now (at stop); no-op without one.
+  void SaveState(TimestampMs now);
   // The next time a group is due (for the evaluation loop's sleep).
   TimestampMs NextDue(TimestampMs now) const;
 
@@ -66,6 +77,12 @@ class RuleEvaluator {
   std::unique_ptr<rules::RuleManager> manager_;  // GUARDED_BY(mu_)
   RuleSettings settings_;                        // GUARDED_BY(mu_)
   std::map<std::string, GroupStats> stats_;      // file + group name; GUARDED_BY(mu_)
+  void SaveStateLocked(TimestampMs now);
+  void RestoreStateLocked();
+  bool state_restored_ = false;   // GUARDED_BY(mu_)
+  bool state_had_alerts_ = true;  // GUARDED_BY(mu_)
+  std::string state_error_;       // the last write error logged; GUARDED_BY(mu_)
+  TimestampMs not_before_ = 0;    // GUARDED_BY(mu_)
   std::atomic<std::uint64_t> generation_{0};
 };
 

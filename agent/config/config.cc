@@ -123,6 +123,14 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       alerting->CheckUnknownKeys();
     }
     config.remote_write = remote::ParseRemoteWrite(root);
+    if (std::optional<ConfigNode> storage = root.Child("storage"); storage && !storage->IsNull()) {
+      std::string path = storage->String("path");
+      if (!path.empty() && path[0] != '/' && !dir.empty()) path = dir + "/" + path;
+      config.storage.path = path;
+      config.storage.outage_tolerance =
+          storage->GetDuration("outage_tolerance", config.storage.outage_tolerance);
+      storage->CheckUnknownKeys();
+    }
     root.CheckUnknownKeys();
   } catch (const YAML::Exception& e) {  // a conversion yaml-cpp refused: report, never crash
     errors.Add(e.mark.line, e.mark.column, e.msg);

@@ -35,6 +35,16 @@ struct AlertingConfig {
   Duration resend_delay{60000};
 };
 
+struct StorageConfig {
+  // Directory for the agent's state (alert-state.json: pending and firing alerts, restored at
+  // start). Empty: nothing is kept across restarts. Relative paths are resolved against the
+  // config file's directory.
+  std::string path;
+  // A state file older than this at start is ignored (Prometheus'
+  // --rules.alert.for-outage-tolerance).
+  Duration outage_tolerance{3600000};
+};
+
 struct Config {
   std::string file;
   GlobalConfig global;
@@ -44,6 +54,7 @@ struct Config {
   std::vector<std::string> rule_files;  // globs, relative ones resolved against the file's dir
   AlertingConfig alerting;
   std::vector<remote::RemoteWriteConfig> remote_write;
+  StorageConfig storage;
 };
 
 Result<Config> LoadConfigFile(const std::string& path);

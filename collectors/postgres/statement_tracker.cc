@@ -131,7 +131,9 @@ void StatementTracker::Update(std::vector<StatementRow> rows, TimestampMs now, d
   // The union of the top-N sets of every ranking.
   std::vector<bool> chosen(deltas.size(), false);
   std::vector<std::size_t> order(deltas.size());
-  for (const auto& [field, name] : kRankings) {
+  for (const auto& ranking : kRankings) {
+    // Not a structured binding: clang before 16 cannot capture those (the fuzz build uses 14).
+    const StatementField field = ranking.first;
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::size_t n = std::min(options_.top_n, order.size());
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),

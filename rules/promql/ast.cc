@@ -41,7 +41,10 @@ std::string SelectorBody(const VectorSelector& vs) {
 
 std::string NumberLiteral::ToString() const {
   if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // "Inf", not "+Inf": a leading "+" would parse back as a unary plus over whatever follows
+  // (`3 ^ +Inf ^ 3` reads as `3 ^ +(Inf ^ 3)`, printed `3 ^ ++Inf ^ 3`), so the text would
+  // change on every round trip (found by fuzzing).
+  if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
   return FormatValue(value);
 }
 

@@ -83,6 +83,45 @@ bool ParseNumber(const std::string& text, double* out) {
   return end != nullptr && *end == '\0';
 }
 
+// The depth of the tree, without recursion (it is what is being bounded).
+int TreeDepth(const Expr& root) {
+  int max = 0;
+  std::vector<std::pair<const Expr*, int>> todo{{&root, 1}};
+  while (!todo.empty()) {
+    auto [e, d] = todo.back();
+    todo.pop_back();
+    max = std::max(max, d);
+    auto push = [&todo, d = d](const Expr* child) {
+      if (child) todo.push_back({child, d + 1});
+    };
+    switch (e->kind) {
+      case NodeKind::kMatrixSelector:
+        push(static_cast<const MatrixSelector*>(e)->selector.get());
+        break;
+      case NodeKind::kParen:
+        push(static_cast<const ParenExpr*>(e)->expr.get());
+        break;
+      case NodeKind::kUnary:
+        push(static_cast<const UnaryExpr*>(e)->expr.get());
+        break;
+      case NodeKind::kBinary:
+        push(static_cast<const BinaryExpr*>(e)->lhs.get());
+        push(static_cast<const BinaryExpr*>(e)->rhs.get());
+        break;
+      case NodeKind::kCall:
+        for (const ExprPtr& a : static_cast<const Call*>(e)->args) push(a.get());
+        break;
+      case NodeKind::kAggregate:
+        push(static_cast<const AggregateExpr*>(e)->expr.get());
+        push(static_cast<const AggregateExpr*>(e)->param.get());
+        break;
+      default:
+        break;
+    }
+  }
+  return max;
+}
+
 class Parser {
  public:
   Parser(std::string_view input, std::vector<Token> tokens)
@@ -93,6 +132,11 @@ class Parser {
     if (!status_.ok()) return status_;
     if (Peek().kind != TokenKind::kEof) {
       Fail(Peek().pos, "unexpected " + DescribeToken(Peek()));
+      return status_;
+    }
+    // Operator chains ("a + a + ...") are parsed in a loop but deepen the tree all the same.
+    if (TreeDepth(*e) > kMaxDepth) {
+      Fail(0, "expression nested too deeply (more than " + std::to_string(kMaxDepth) + " levels)");
       return status_;
     }
     return e;
@@ -121,6 +165,8 @@ class Parser {
     return t;
   }
   bool ok() const { return status_.ok(); }
+  int depth_ = 0;      // ParseBinary calls in progress
+  int operators_ = 0;  // binary operators parsed
   std::nullptr_t Fail(int pos, const std::string& msg) {
     if (status_.ok()) {
       status_ = Status::InvalidArgument(PositionString(input_, pos) + ": parse error: " + msg);
@@ -202,7 +248,23 @@ class Parser {
     }
   }
 
+  // Deepest expression tree accepted. The parser, the evaluator, ToString and the destructors
+  // all recurse over the tree, so without a bound a query of a few thousand "(" (or "a + a +
+  // ...") overflows the stack of whatever thread parses it (found by fuzzing). Real queries
+  // nest a few levels.
+  static constexpr int kMaxDepth = 256;
+  static constexpr int kMaxOperators = 1024;
+
   ExprPtr ParseBinary(int min_prec) {
+    struct DepthGuard {
+      int& d;
+      explicit DepthGuard(int& depth) : d(++depth) {}
+      ~DepthGuard() { --d; }
+    } guard(depth_);
+    if (depth_ > kMaxDepth) {
+      return Fail(Peek().pos, "expression nested too deeply (more than " +
+                                  std::to_string(kMaxDepth) + " levels)");
+    }
     ExprPtr lhs = ParseUnary();
     if (!ok()) return nullptr;
     while (true) {
@@ -211,6 +273,13 @@ class Parser {
       if (prec == 0 || prec < min_prec) break;
       const Token& op_tok = Next();
       int op_pos = op_tok.pos;
+      // Chains are parsed in a loop, but a tree that deep must not even be built (its
+      // destructor recurses); Run() checks the exact depth of what is left.
+      if (++operators_ > kMaxOperators) {
+        return Fail(op_pos,
+                    "too many binary operators (more than " + std::to_string(kMaxOperators) + ")");
+      }
+
       auto bin = std::make_unique<BinaryExpr>();
       bin->op = op;
       if (IsKeyword(Peek(), "bool")) {

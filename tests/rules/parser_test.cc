@@ -37,6 +37,10 @@ TEST_CASE("Expressions print back to PromQL", "[promql][parser]") {
   CHECK(RoundTrip("a AND ignoring(z) b") == "a and ignoring (z) b");
   CHECK(RoundTrip("-a ^ 2") == "-a ^ 2");
   CHECK(RoundTrip("-1") == "-1");
+  // Found by fuzzing: "+Inf" printed on the right of ^ read back as a unary plus.
+  CHECK(RoundTrip("3 ^ inf ^ 3") == "3 ^ Inf ^ 3");
+  CHECK(RoundTrip("-inf * 3 ^ +inf ^ 3 * u ^ p") == "-Inf * 3 ^ +Inf ^ 3 * u ^ p");
+  CHECK(RoundTrip("+Inf") == "Inf");
   CHECK(RoundTrip("'it\\'s' ") == "\"it's\"");
   CHECK(RoundTrip("x # comment\n + 1") == "x + 1");
   CHECK(RoundTrip("label_replace(up, \"a\", \"$1\", \"b\", \"(.*)\")") ==
@@ -122,6 +126,34 @@ TEST_CASE("Keywords are case-insensitive, label names may be keywords", "[promql
   CHECK(ParseExpr("x{bool=\"1\"}").ok());
   CHECK(ParseExpr("Inf + nan").ok());
   CHECK(ParseExpr("0x1F + 1e3 + .5").ok());
+}
+
+TEST_CASE("Deep nesting is a parse error, not a stack overflow", "[promql][parser]") {
+  // Found by fuzzing: ~1,900 "(" overflowed the stack (ASan); a POST /api/v1/query with more
+  // would crash the agent without it.
+  auto nested = [](int n, const std::string& open, const std::string& close) {
+    std::string q;
+    for (int i = 0; i < n; ++i) q += open;
+    q += "x";
+    for (int i = 0; i < n; ++i) q += close;
+    return q;
+  };
+  CHECK(ParseExpr(nested(100, "(", ")")).ok());
+  CHECK(ParseExpr(nested(50, "abs(", ")")).ok());
+  CHECK(ErrorOf(nested(100000, "(", ")")).find("nested too deeply") != std::string::npos);
+  CHECK(ErrorOf(nested(5000, "sum(", ")")).find("nested too deeply") != std::string::npos);
+  CHECK(ErrorOf(nested(5000, "-", "")).find("nested too deeply") != std::string::npos);
+  std::string chain = "x";
+  for (int i = 0; i < 300; ++i) chain += " + x";
+  CHECK(ErrorOf(chain).find("nested too deeply") != std::string::npos);
+  for (int i = 0; i < 100000; ++i) chain += " + x";
+  CHECK(ErrorOf(chain).find("too many binary operators") != std::string::npos);
+  std::string pow = "x";
+  for (int i = 0; i < 100000; ++i) pow += " ^ x";
+  CHECK_FALSE(ParseExpr(pow).ok());
+  std::string ok = "x";
+  for (int i = 0; i < 200; ++i) ok += " or x";
+  CHECK(ParseExpr(ok).ok());
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 #   servers.sh start KIND DIR      start one server with its state in DIR; prints "PORT PID"
 #   servers.sh stop KIND DIR       stop the server started in DIR (by the PID it recorded)
 #   servers.sh free-port           print a free loopback port
-# VIGIL_PORT=N makes start use port N (to restart a server where it was).
+# VIGIL_PORT=N makes start use port N (to restart a server where it was); VIGIL_PG_OPTS adds
+# PostgreSQL server options (e.g. "-c pg_stat_statements.max=100").
 #
 # KIND is postgres, redis, alertmanager or prometheus. Every server records its PID in
 # DIR/pid; stop signals only that PID. Nothing here touches a server it did not start.
@@ -37,7 +38,7 @@ start_postgres() {
       >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
   fi
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=10000 -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c track_io_timing=on" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=10000 -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c track_io_timing=on ${VIGIL_PG_OPTS:-}" \
     start >/dev/null || { cat "$dir/postgres.log" >&2; return 1; }
   head -1 "$dir/data/postmaster.pid" >"$dir/pid"
   echo "$port" >"$dir/port"

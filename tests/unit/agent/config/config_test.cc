@@ -98,3 +98,27 @@ TEST_CASE("Environment expansion", "[config]") {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST_CASE("storage: path resolved against the config's directory, outage tolerance", "[config]") {
+  Result<Config> c =
+      ParseConfig("storage: {path: state, outage_tolerance: 30m}\n", "/etc/vigil/vigil.yml");
+  REQUIRE(c.ok());
+  CHECK(c->storage.path == "/etc/vigil/state");
+  CHECK(c->storage.outage_tolerance == Duration(30 * 60 * 1000));
+  Result<Config> abs = ParseConfig("storage: {path: /var/lib/vigil}\n", "vigil.yml");
+  REQUIRE(abs.ok());
+  CHECK(abs->storage.path == "/var/lib/vigil");
+  CHECK(abs->storage.outage_tolerance == Duration(3600000));
+  Result<Config> none = ParseConfig("global: {}\n", "vigil.yml");
+  REQUIRE(none.ok());
+  CHECK(none->storage.path.empty());
+  Result<Config> bad = ParseConfig("storage: {pth: x}\n", "vigil.yml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("unknown key \"pth\"") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil
