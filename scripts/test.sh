@@ -9,6 +9,8 @@ preset=${1:-dev}
 shift || true
 
 bash scripts/install-deps.sh
+# ccache hits across clones: paths under the repository are hashed relative to it.
+export CCACHE_BASEDIR="$PWD"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
 tests/support/with-servers.sh ctest --preset "$preset" -j2 --timeout 600 "$@"
