@@ -291,7 +291,9 @@ def run(env, browser, artifacts):
     shot("query")
     browser.navigate(url + "/#query?" + urllib.parse.urlencode(
         {"expr": 'label_replace(vector(1), "html", "<b>bold</b>", "", "")'}))
+    # Wait for the new query's row, not the previous query's table still on the page.
     row = browser.wait("document.querySelector('table.query-result tr.result-row') && "
+                       "document.querySelector('table.query-result tr.result-row').innerText.includes('bold') && "
                        "document.querySelector('table.query-result tr.result-row').innerText", what="label_replace row")
     check("<b>bold</b>" in row and browser.eval("document.querySelectorAll('#query-result b').length") == 0,
           "markup in a label value is text: " + row)
