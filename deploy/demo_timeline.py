@@ -7,7 +7,13 @@ few seconds, shows shop's request rate, p95 latency, error ratio, cache hit rati
 pending/firing from vigil's /api/v1/alerts (when the agent serves it) and what Alertmanager
 holds (/api/v2/alerts), with the times they started and resolved. Ends with a summary.
 
-    demo_timeline.py STACK_ENV SHOP_LOAD SCENARIO[:SECONDS],... [--refresh 3] [--rate 150]
+    demo_timeline.py STACK_ENV SHOP_LOAD ITEM[:SECONDS],... [--refresh 3] [--rate 150]
+
+An ITEM is a shop-load scenario, or a fault injected into the stack while shop gets steady load
+(redis-freeze: Redis stopped with SIGSTOP, resumed at the item's end; lock-wait: one session
+holds a row lock and another waits for it), or several joined by '+' that run at once
+(e.g. redis-freeze+lock-wait:120; the shipped rules evaluate every 15 s and RedisDown and
+PostgresLockWaitLong have `for: 1m`, so they fire 60-105 s into the fault).
 """
 import argparse
 import json
@@ -22,9 +28,66 @@ import urllib.request
 
 # Default seconds per scenario; a scenario's interesting phase is a share of its run (see
 # service/README.md): cache-flush a third, slow-query and pool-exhaustion a half.
-DEFAULT_SECONDS = {"steady": 60, "cache-flush": 360, "slow-query": 360, "pool-exhaustion": 360,
-                   "recovery": 120, "error-burst": 180, "spike": 120, "stress": 150}
+DEFAULT_SECONDS = {"steady": 60, "redis-freeze": 120, "lock-wait": 120, "cache-flush": 360, "slow-query": 360,
+                   "pool-exhaustion": 360, "recovery": 120, "error-burst": 180, "spike": 120, "stress": 150}
 LOAD_SCENARIO = {"recovery": "steady"}  # timeline names that are shop-load scenarios by another name
+
+
+class RedisFreeze:
+    """Redis stops answering (SIGSTOP) until the item ends: RedisDown, VigilCollectorDown."""
+
+    def __init__(self, env, _seconds):
+        with open(os.path.join(env["STACK_DIR"], "redis", "pid")) as f:
+            self.pid = int(f.read().strip())
+
+    def start(self):
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def stop(self):
+        try:
+            os.kill(self.pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+
+
+class LockWait:
+    """One session holds a product row lock, a second waits for it: PostgresLockWaitLong."""
+
+    APP = "vigil-demo-lock"
+
+    def __init__(self, env, seconds):
+        self.dsn = env["PG_DSN"]
+        self.seconds = seconds
+        self.procs = []
+
+    def psql(self, role, sql):
+        env = dict(os.environ, PGAPPNAME=f"{self.APP}-{role}", PGOPTIONS="-c client_min_messages=warning")
+        return subprocess.Popen(["psql", self.dsn, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+
+    def start(self):
+        hold = int(self.seconds) + 30  # ended by stop(); the timeout is a backstop
+        self.procs.append(self.psql("holder", f"BEGIN; SELECT id FROM products WHERE id = 1 FOR UPDATE; "
+                                              f"SELECT pg_sleep({hold}); COMMIT"))
+        time.sleep(1)
+        self.procs.append(self.psql("waiter", f"SET lock_timeout = '{hold}s'; "
+                                              "SELECT id FROM products WHERE id = 1 FOR UPDATE"))
+
+    def stop(self):
+        subprocess.run(["psql", self.dsn, "-qAt", "-c",
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE application_name LIKE '{self.APP}-%'"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10, check=False)
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+FAULTS = {"redis-freeze": RedisFreeze, "lock-wait": LockWait}
 
 
 def read_env(path):
@@ -141,6 +204,8 @@ class History:
                                            "severity": a.get("labels", {}).get("severity", "")})
             if h["firing"] is None:
                 h["firing"] = now
+            if h.get("am_firing") is None:
+                h["am_firing"] = now
             h["resolved"] = None
             h["state"] = "firing"
         for k, h in self.alerts.items():
@@ -221,16 +286,18 @@ def parse_timeline(spec, short):
         name, _, secs = item.strip().partition(":")
         if not name:
             continue
-        seconds = float(secs) if secs else DEFAULT_SECONDS.get(name, 120)
+        parts = name.split("+")
+        seconds = float(secs) if secs else max(DEFAULT_SECONDS.get(p, 120) for p in parts)
         if short and not secs:
-            seconds = SHORT_SECONDS.get(name, min(seconds, 60))
+            seconds = max(SHORT_SECONDS.get(p, min(seconds, 60)) for p in parts)
         out.append((name, seconds))
     return out
 
 
-# --short: a few minutes. slow-query is the longest: its slow half must outlast the shipped
-# rules' `for: 2m` plus a rate window, so HighAPIResponseTime / HighDatabaseQueryTime fire.
-SHORT_SECONDS = {"steady": 20, "cache-flush": 45, "slow-query": 330, "pool-exhaustion": 90, "recovery": 60}
+# --short: about 11 minutes. slow-query is the longest: its slow half must outlast the shipped
+# rules' `for: 2m` plus a rate window, so APILatencyP95High / DatabaseQueryLatencyHigh fire.
+SHORT_SECONDS = {"steady": 20, "redis-freeze": 120, "lock-wait": 120, "cache-flush": 45, "slow-query": 330,
+                 "pool-exhaustion": 90, "recovery": 60}
 
 
 def main():
@@ -245,7 +312,8 @@ def main():
     ap.add_argument("--summary-file")
     args = ap.parse_args()
 
-    stack = Stack(read_env(args.stack_env))
+    env = read_env(args.stack_env)
+    stack = Stack(env)
     timeline = parse_timeline(args.timeline, args.short)
     tty = sys.stdout.isatty()
     t0 = time.time()
@@ -262,11 +330,15 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     vigil_has_alerts = False
     ran = []
+    active_faults = []
     try:
         for name, seconds in timeline:
             if stopping["flag"]:
                 break
-            scenario = LOAD_SCENARIO.get(name, name)
+            parts = name.split("+")
+            loads = [LOAD_SCENARIO.get(p, p) for p in parts if p not in FAULTS]
+            scenario = loads[0] if loads else "steady"
+            faults = [FAULTS[p](env, seconds) for p in parts if p in FAULTS]
             cmd = [args.shop_load, "--target", stack.shop, "--scenario", scenario,
                    "--duration", f"{int(seconds)}s", "--quiet"]
             # pool-exhaustion: 8x the rate of slow reports, 24 connections against a pool of 10
@@ -277,6 +349,9 @@ def main():
                                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
             start = time.time()
             ran.append((name, start))
+            for f in faults:
+                active_faults.append(f)
+                f.start()
             while child.poll() is None and not stopping["flag"]:
                 now = time.time()
                 valerts = stack.vigil_alerts()
@@ -296,10 +371,14 @@ def main():
                     child.wait()
             log.close()
             child = None
+            while active_faults:
+                active_faults.pop().stop()
     finally:
         if child is not None and child.poll() is None:
             child.kill()
             child.wait()
+        while active_faults:
+            active_faults.pop().stop()
 
     # the last look: alerts still resolving are shown as they are now
     history.update(time.time(), stack.vigil_alerts(), stack.am_alerts())
@@ -323,6 +402,7 @@ def main():
         with open(args.summary_file, "w") as f:
             json.dump({"scenarios": [n for n, _ in ran], "interrupted": stopping["flag"],
                        "alerts": {k: {x: (h[x] - t0 if h[x] else None) for x in ("pending", "firing", "resolved")}
+                                  | {"alertmanager_firing": h["am_firing"] - t0 if h.get("am_firing") else None}
                                   for k, h in history.alerts.items()}}, f, indent=1)
     return 130 if stopping["flag"] else 0
 

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache clang-format clang-14 libclang-rt-14-dev
   prometheus-cpp-dev libpq-dev libhiredis-dev libcpp-httplib-dev libyaml-cpp-dev catch2
-  zlib1g-dev libssl-dev libre2-dev nlohmann-json3-dev
+  zlib1g-dev libssl-dev libre2-dev nlohmann-json3-dev python3-yaml
   postgresql-15 postgresql-contrib redis-server redis-tools
   prometheus prometheus-alertmanager curl python3 procps openssl libcrypt-dev
   prometheus-redis-exporter prometheus-postgres-exporter prometheus-process-exporter pgbouncer

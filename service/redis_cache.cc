@@ -54,7 +54,13 @@ redisContext* RedisCache::Acquire() {
       idle_.pop_back();
       return ctx;
     }
-    if (!available_.load() && std::chrono::steady_clock::now() < retry_after_) return nullptr;
+    if (!available_.load()) {
+      // While Redis is down, one request per retry interval probes it; the others go
+      // straight to PostgreSQL instead of each opening a connection to a dead server.
+      const auto now = std::chrono::steady_clock::now();
+      if (now < retry_after_) return nullptr;
+      retry_after_ = now + options_.retry_interval;
+    }
   }
   redisContext* ctx =
       redisConnectWithTimeout(options_.host.c_str(), options_.port, ToTimeval(options_.timeout));
