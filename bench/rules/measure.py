@@ -140,8 +140,8 @@ def main():
     pm.update(metrics(a.prom, "process_resident_memory_bytes"))
     pm.update(metrics(a.prom, "go_memstats_heap_inuse_bytes"))
 
-    def one(m, name):  # the program's own series (vigil's /metrics also has the targets')
-        return sum(v for (n, labels), v in m.items() if n == name and not labels)
+    def one(m, name, own=True):  # own: unlabelled (vigil's /metrics has the targets' too)
+        return sum(v for (n, labels), v in m.items() if n == name and not (own and labels))
 
     rows = [("series (all)", scalar(a.vigil, everything), scalar(a.prom, everything)),
             ('series {job="svc"}', scalar(a.vigil, target), scalar(a.prom, target))]
@@ -156,7 +156,7 @@ def main():
     print(f"| evaluation time, max | {fmt_ms(max(vd))} | {fmt_ms(max(pd))} | {max(vd) / max(pd):.2f}× |")
     samples, wbytes = one(vm, "vigil_window_samples"), one(vm, "vigil_window_bytes")
     print(f"| stored samples | {samples:,.0f} (window, {one(vm, 'vigil_window_series'):,.0f} series) | "
-          f"{one(pm, 'prometheus_tsdb_head_samples_appended_total'):,.0f} (appended to the head) | |")
+          f"{one(pm, 'prometheus_tsdb_head_samples_appended_total', False):,.0f} (appended to the head) | |")
     print(f"| chunk bytes per stored sample | {wbytes / max(samples, 1):.2f} "
           f"({wbytes / 2**20:.1f} MiB) | – | |")
     vrss, prss = one(vm, "process_resident_memory_bytes"), one(pm, "process_resident_memory_bytes")

@@ -8,10 +8,11 @@ the Prometheus text format (about 10,000 series for 10 instances).
 Binds N free loopback ports, writes them (one a line) to FILE, and serves until S seconds
 have passed (default 900) or it is signalled.
 
-Counters are linear in wall time (value = base + slope * (t - start), whole counts rounded
-down; *_seconds_total are floats) and histogram buckets are fixed fractions of a linear count,
-so rate(), increase() and histogram_quantile() give the same answer (to the rounding) whenever
-two scrapers sample them; gauges move (sine waves, a linear memory
+Counters are linear in wall time: counts grow by a whole number every second (of
+round(t), t seconds since start, so a scraper whose scrapes are not near a half second sees
+exactly linear values), *_seconds_total are linear floats, and each histogram bucket is such
+a count. rate(), increase() and histogram_quantile() then give the same answer whenever two
+scrapers sample them, to about 1e-3 (scrape jitter); gauges move (sine waves, a linear memory
 leak on one instance), so *_over_time and predict_linear see changing data.
 """
 import argparse
@@ -61,28 +62,32 @@ class Instance:
         self.families = []  # (name, type, help, [(labels, fn(t))])
         self._build()
 
-    def counter(self, rate, key, step=1.0):
-        """A counter growing by rate per second, in whole steps (step None: any float)."""
-        base = 1000 + 1e5 * unit("base", *key)
-        if step is None:
+    def counter(self, rate, key, whole=True):
+        """A counter growing by rate per second. whole: a count, growing by a whole number
+        (at least 1) each whole second of round(t); otherwise a float, linear in t."""
+        base = int(1000 + 1e5 * unit("base", *key))
+        if not whole:
             return lambda t: base + rate * t
-        return lambda t: round(math.floor((base + rate * t) / step) * step, 6)
+        step = max(1, round(rate))
+        return lambda t: base + step * round(t)
 
     def histogram(self, name, helptext, labels_list):
-        """labels_list: [(labels dict, rate per second, median seconds, sigma, le list)]."""
+        """labels_list: [(labels dict, rate per second, median seconds, sigma, le list)].
+        Each bucket is a whole-count counter of its own (its share of the rate, rounded)."""
         rows = []
         for labels, rate, median, sigma, les in labels_list:
             base = int(1000 + 1e4 * unit("hbase", name, *labels.values()))
-            fractions = [lognormal_cdf(le, median, sigma) for le in les]
-            for le, frac in zip(les, fractions):
+            total = max(1, round(rate))
+            for le in les:
+                f = lognormal_cdf(le, median, sigma)
                 rows.append(({**labels, "le": fmt(le)},
-                             (lambda b, r, f: lambda t: math.floor(f * (b + r * t)))(base, rate, frac)))
-            rows.append(({**labels, "le": "+Inf"}, (lambda b, r: lambda t: math.floor(b + r * t))(base, rate)))
+                             (lambda b, s: lambda t: b + s * round(t))(int(f * base), round(f * total))))
+            count = (lambda b, s: lambda t: b + s * round(t))(base, total)
+            rows.append(({**labels, "le": "+Inf"}, count))
             mean = median * math.exp(sigma * sigma / 2)
             rows.append(({**labels, "__suffix": "_sum"},
-                         (lambda b, r, m: lambda t: m * (b + r * t))(base, rate, mean)))
-            rows.append(({**labels, "__suffix": "_count"},
-                         (lambda b, r: lambda t: math.floor(b + r * t))(base, rate)))
+                         (lambda b, s, m: lambda t: m * (b + s * t))(base, total, mean)))
+            rows.append(({**labels, "__suffix": "_count"}, count))
         self.families.append((name, "histogram", helptext, rows))
 
     def _build(self):
@@ -108,7 +113,7 @@ class Instance:
         inflight = [({}, lambda t, p=unit("if", i): 20 + 25 * math.sin(t / 40 + 6 * p))]
         self.families.append(("http_requests_in_flight", "gauge", "Requests in progress.", inflight))
         # PostgreSQL: query latency, pool, per-statement counters.
-        db = [({"query": q}, 30 * share * (0.2 + unit("qr", q)),
+        db = [({"query": q}, 300 * share * (0.2 + unit("qr", q)),
                0.0008 + (0.08 if q == "sales_report" else 0.01) * unit("qm", q), 0.7, DB_LE)
               for q in QUERIES]
         self.histogram("db_query_duration_seconds", "Database query latency.", db)
@@ -124,23 +129,23 @@ class Instance:
             ({}, lambda t: max(0, round(4 * math.sin(t / 30 + phase) - 1)))]))
         calls, secs = [], []
         for s in STATEMENTS:
-            c = 20 * share * (0.05 + unit("sc", s))
+            c = 200 * share * (0.05 + unit("sc", s))
             calls.append(({"statement": s}, self.counter(c, (i, "calls", s))))
-            secs.append(({"statement": s}, self.counter(c * 0.01 * unit("sm", s), (i, "secs", s), None)))
+            secs.append(({"statement": s}, self.counter(c * 0.01 * unit("sm", s), (i, "secs", s), False)))
         self.families.append(("db_statement_calls_total", "counter", "Statement executions.", calls))
         self.families.append(("db_statement_seconds_total", "counter", "Statement time.", secs))
         # Redis.
         cmds, cmd_secs = [], []
         for c in REDIS_CMDS:
-            r = 80 * share * (0.1 + unit("rc", c))
+            r = 400 * share * (0.1 + unit("rc", c))
             cmds.append(({"cmd": c}, self.counter(r, (i, "rc", c))))
-            cmd_secs.append(({"cmd": c}, self.counter(r * 0.0002 * (1 + 10 * unit("rl", c)), (i, "rs", c), None)))
+            cmd_secs.append(({"cmd": c}, self.counter(r * 0.0002 * (1 + 10 * unit("rl", c)), (i, "rs", c), False)))
         self.families.append(("redis_commands_processed_total", "counter", "Redis commands.", cmds))
         self.families.append(("redis_commands_duration_seconds_total", "counter",
                               "Redis command time.", cmd_secs))
         hits, misses = [], []
         for c in CACHES:
-            r = 50 * share * (0.2 + unit("cr", c))
+            r = 200 * share * (0.2 + unit("cr", c))
             ratio = 0.8 if c == "search" else 0.95 + 0.04 * unit("ch", c)
             hits.append(({"cache": c}, self.counter(r * ratio, (i, "hit", c))))
             misses.append(({"cache": c}, self.counter(r * (1 - ratio), (i, "miss", c))))
@@ -154,7 +159,7 @@ class Instance:
         started = START - (120 if self.index == 1 else 86400)  # instance 1 restarted lately
         self.families += [
             ("process_cpu_seconds_total", "counter", "CPU time.",
-             [({}, self.counter(0.05 + 0.3 * unit("cpu", i), (i, "cpu"), 0.01))]),
+             [({}, self.counter(0.05 + 0.3 * unit("cpu", i), (i, "cpu"), False))]),
             ("process_resident_memory_bytes", "gauge", "Resident memory.",
              [({}, lambda t: round(rss0 + leak * t + 2e6 * math.sin(t / 20)))]),
             ("process_open_fds", "gauge", "Open file descriptors.",
