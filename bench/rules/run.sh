@@ -123,5 +123,9 @@ done
     --rules "$dir/rules.yml" --group bench --samples "$SAMPLES" --interval "$INTERVAL"
   echo
   echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  if [ -s "$dir/vigil.log" ]; then
+    echo "- vigil logged $(wc -l <"$dir/vigil.log") lines at warn or above; the last:"
+    tail -3 "$dir/vigil.log" | sed 's/^/    /'
+  fi
 } | tee "$out"
 echo "written: $out"
