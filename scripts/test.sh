@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that runs every test on a fresh Debian 12 machine:
-#   scripts/test.sh [PRESET [CTEST ARGS...]]   (PRESET: dev (default), asan or release)
+#   scripts/test.sh [PRESET [CTEST ARGS...]]   (PRESET: dev (default), asan, tsan or release)
 # Installs what is missing, builds, starts real PostgreSQL/Redis/Prometheus/Alertmanager on
 # loopback ports, runs ctest (unit and integration labels), and stops the servers.
 set -euo pipefail

@@ -95,10 +95,13 @@ class Env:
                "-qAt", "-v", "ON_ERROR_STOP=1"]
         env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
         if background:
-            p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, env=env, text=True)
-            p.stdin.write(sql)
-            p.stdin.close()
+            # From a file: a script larger than the pipe buffer would block this write until
+            # psql had run most of it.
+            path = os.path.join(self.dir, f"background-{len(self.procs)}.sql")
+            with open(path, "w") as f:
+                f.write(sql)
+            p = subprocess.Popen(cmd + ["-f", path], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, env=env)
             self.procs.append(p)
             return p
         return subprocess.run(cmd + ["-c", sql], check=True, env=env, capture_output=True, text=True).stdout
