@@ -2,35 +2,13 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "agent/base/duration.h"
 
 namespace vigil {
-namespace {
-
-using nlohmann::json;
-
-json LabelsJson(const Labels& l) {
-  json out = json::object();
-  for (const Label& x : l) out[x.name] = x.value;
-  return out;
-}
-
-json TimeJson(TimestampMs t) { return static_cast<double>(t) / 1000.0; }
-
-json PointJson(TimestampMs t, double v) { return json::array({TimeJson(t), FormatPromValue(v)}); }
-
-}  // namespace
-
-std::string FormatPromValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-  return ec == std::errc() ? std::string(buf, end) : "NaN";
-}
 
 std::optional<TimestampMs> ParseTimeParam(std::string_view text) {
   double secs = 0;
@@ -66,48 +44,8 @@ std::optional<std::int64_t> ParseStepParam(std::string_view text) {
 }
 
 std::string ErrorJson(std::string_view type, std::string_view message) {
-  json out = {{"status", "error"}, {"errorType", type}, {"error", message}};
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string QueryResponseJson(const Result<promql::Value>& result) {
-  if (!result.ok()) {
-    const Status& s = result.status();
-    bool bad_data = s.code() == Status::Code::kInvalidArgument;
-    return ErrorJson(bad_data ? "bad_data" : "execution", s.message());
-  }
-  const promql::Value& v = *result;
-  json data;
-  switch (v.type) {
-    case promql::ValueType::kScalar:
-      data = {{"resultType", "scalar"}, {"result", PointJson(v.t, v.scalar)}};
-      break;
-    case promql::ValueType::kString:
-      data = {{"resultType", "string"}, {"result", json::array({TimeJson(v.t), v.str})}};
-      break;
-    case promql::ValueType::kVector: {
-      json arr = json::array();
-      for (const promql::Sample& s : v.vector) {
-        arr.push_back({{"metric", LabelsJson(s.metric)}, {"value", PointJson(s.t, s.v)}});
-      }
-      data = {{"resultType", "vector"}, {"result", arr}};
-      break;
-    }
-    case promql::ValueType::kMatrix: {
-      json arr = json::array();
-      for (const promql::Series& s : v.matrix) {
-        json values = json::array();
-        for (const promql::Point& p : s.points) values.push_back(PointJson(p.t, p.v));
-        arr.push_back({{"metric", LabelsJson(s.metric)}, {"values", values}});
-      }
-      data = {{"resultType", "matrix"}, {"result", arr}};
-      break;
-    }
-    case promql::ValueType::kNone:
-      return ErrorJson("execution", "no value");
-  }
-  json out = {{"status", "success"}, {"data", data}};
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  nlohmann::json out = {{"status", "error"}, {"errorType", type}, {"error", message}};
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace vigil

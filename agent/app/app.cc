@@ -10,6 +10,7 @@
 #include "agent/base/log.h"
 #include "agent/core/exposition.h"
 #include "agent/web/status_page.h"
+#include "rules/promql/api_json.h"
 
 namespace vigil {
 namespace {
@@ -372,7 +373,7 @@ void App::InstallHandlers() {
     }
     Result<promql::Value> v = engine_.InstantQuery(window_, q, *t);
     if (!v.ok()) res.status = v.status().code() == Status::Code::kInvalidArgument ? 400 : 422;
-    res.set_content(QueryResponseJson(v), "application/json");
+    res.set_content(promql::FormatQueryResult(v), "application/json");
   };
   s.Get("/api/v1/query", query);
   s.Post("/api/v1/query", query);
@@ -389,7 +390,7 @@ void App::InstallHandlers() {
     Result<promql::Value> v =
         engine_.RangeQuery(window_, req.get_param_value("query"), *start, *end, *step);
     if (!v.ok()) res.status = v.status().code() == Status::Code::kInvalidArgument ? 400 : 422;
-    res.set_content(QueryResponseJson(v), "application/json");
+    res.set_content(promql::FormatQueryResult(v), "application/json");
   };
   s.Get("/api/v1/query_range", query_range);
   s.Post("/api/v1/query_range", query_range);

@@ -14,6 +14,7 @@
 #include "agent/base/log.h"
 #include "agent/core/version.h"
 #include "rules/manager.h"
+#include "rules/promql/api_json.h"
 #include "rules/promql/memory_storage.h"
 #include "rules/promql/openmetrics_loader.h"
 #include "rules/rule_file.h"
@@ -160,7 +161,7 @@ int Query(const Flags& flags, const std::string& expr, std::ostream& out, std::o
       return 1;
     }
     Result<promql::Value> v = promql::Engine().InstantQuery(storage, expr, t);
-    out << QueryResponseJson(v) << "\n";
+    out << promql::FormatQueryResult(v) << "\n";
     return v.ok() ? 0 : 1;
   }
   httplib::Client client(flags.url);
