@@ -30,27 +30,6 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
-QueryResult ToQueryResult(const PGresult* res) {
-  QueryResult out;
-  int ncols = PQnfields(res), nrows = PQntuples(res);
-  out.columns.reserve(static_cast<std::size_t>(ncols));
-  for (int c = 0; c < ncols; ++c) out.columns.emplace_back(PQfname(res, c));
-  out.rows.resize(static_cast<std::size_t>(nrows));
-  for (int r = 0; r < nrows; ++r) {
-    auto& row = out.rows[static_cast<std::size_t>(r)];
-    row.reserve(static_cast<std::size_t>(ncols));
-    for (int c = 0; c < ncols; ++c) {
-      if (PQgetisnull(res, r, c)) {
-        row.emplace_back(std::nullopt);
-      } else {
-        row.emplace_back(
-            std::string(PQgetvalue(res, r, c), static_cast<std::size_t>(PQgetlength(res, r, c))));
-      }
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 AdminConnection::~AdminConnection() { Close(); }

@@ -103,9 +103,7 @@ Status PgConnection::ForEachRow(std::string_view sql, const std::function<void(R
   return Status::Ok();
 }
 
-Result<QueryResult> PgConnection::Query(std::string_view sql) {
-  PGresult* res = nullptr;
-  if (Status s = Exec(sql, &res); !s.ok()) return s;
+QueryResult ToQueryResult(const pg_result* res) {
   QueryResult out;
   int ncols = PQnfields(res), nrows = PQntuples(res);
   out.columns.reserve(static_cast<std::size_t>(ncols));
@@ -123,6 +121,13 @@ Result<QueryResult> PgConnection::Query(std::string_view sql) {
       }
     }
   }
+  return out;
+}
+
+Result<QueryResult> PgConnection::Query(std::string_view sql) {
+  PGresult* res = nullptr;
+  if (Status s = Exec(sql, &res); !s.ok()) return s;
+  QueryResult out = ToQueryResult(res);
   PQclear(res);
   return out;
 }

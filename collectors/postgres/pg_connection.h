@@ -48,6 +48,10 @@ class PgConnection final : public QueryRunner {
   TimestampMs connected_at_ = 0;
 };
 
+// A libpq result's columns and rows (NULL cells as nullopt); shared with the pgbouncer admin
+// connection, which speaks the same protocol.
+QueryResult ToQueryResult(const pg_result* res);
+
 // The DSN with any password removed, for logs and labels: "host=x port=5432 dbname=shop".
 std::string DescribeDsn(const std::string& dsn);
 

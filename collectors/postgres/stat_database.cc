@@ -5,12 +5,7 @@
 namespace vigil {
 namespace {
 
-struct Column {
-  const char* column;
-  bool counter;
-  const char* help;
-};
-constexpr std::array<Column, 17> kColumns{{
+constexpr std::array<ViewColumn, 17> kColumns{{
     {"numbackends", false, "Number of backends currently connected to this database"},
     {"xact_commit", true, "Number of transactions in this database that have been committed"},
     {"xact_rollback", true, "Number of transactions in this database that have been rolled back"},
@@ -48,15 +43,8 @@ Status CollectStatDatabase(QueryRunner& db, const ServerInfo& info, MetricSink& 
   for (std::size_t i = 0; i < r->rows.size(); ++i) {
     std::string datname(r->Text(i, "datname"));
     Labels l{{"datid", std::string(r->Text(i, "datid"))}, {"datname", datname}};
-    for (const Column& c : kColumns) {
-      std::optional<double> v = r->Number(i, c.column);
-      if (!v) continue;
-      std::string name = std::string("pg_stat_database_") + c.column;
-      if (c.counter) {
-        sink.Counter(name, c.help, l, *v);
-      } else {
-        sink.Gauge(name, c.help, l, *v);
-      }
+    for (const ViewColumn& c : kColumns) {
+      EmitViewColumn(sink, *r, i, "pg_stat_database_", c, l, std::nullopt);
     }
     if (std::optional<double> size = r->Number(i, "size")) {
       sink.Gauge("pg_database_size_bytes", "Disk space used by the database",

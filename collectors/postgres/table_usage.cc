@@ -5,13 +5,7 @@
 namespace vigil {
 namespace {
 
-struct Column {
-  const char* column;
-  bool counter;
-  const char* help;
-};
-
-constexpr std::array<Column, 19> kTableColumns{{
+constexpr std::array<ViewColumn, 19> kTableColumns{{
     {"seq_scan", true, "Number of sequential scans initiated on this table"},
     {"seq_tup_read", true, "Number of live rows fetched by sequential scans"},
     {"idx_scan", true, "Number of index scans initiated on this table"},
@@ -33,23 +27,12 @@ constexpr std::array<Column, 19> kTableColumns{{
     {"autoanalyze_count", true, "Number of times this table has been analyzed by autovacuum"},
 }};
 
-constexpr std::array<Column, 4> kIndexColumns{{
+constexpr std::array<ViewColumn, 4> kIndexColumns{{
     {"idx_scan", true, "Number of index scans initiated on this index"},
     {"idx_tup_read", true, "Number of index entries returned by scans on this index"},
     {"idx_tup_fetch", true, "Number of live table rows fetched by simple index scans"},
     {"size_bytes", false, "Size of the index on disk"},
 }};
-
-void Emit(MetricSink& sink, const QueryResult& r, std::size_t row, const char* prefix,
-          const Column& c, const Labels& l) {
-  std::optional<double> v = r.Number(row, c.column);
-  std::string name = std::string(prefix) + c.column;
-  if (c.counter) {
-    sink.Counter(name, c.help, l, v.value_or(0));
-  } else {
-    sink.Gauge(name, c.help, l, v.value_or(0));
-  }
-}
 
 }  // namespace
 
@@ -72,7 +55,9 @@ Status CollectTableUsage(QueryRunner& db, const ServerInfo&, int limit, MetricSi
     Labels l{{"datname", std::string(tables->Text(i, "datname"))},
              {"schemaname", std::string(tables->Text(i, "schemaname"))},
              {"relname", std::string(tables->Text(i, "relname"))}};
-    for (const Column& c : kTableColumns) Emit(sink, *tables, i, "pg_stat_user_tables_", c, l);
+    for (const ViewColumn& c : kTableColumns) {
+      EmitViewColumn(sink, *tables, i, "pg_stat_user_tables_", c, l, 0);
+    }
   }
   Result<QueryResult> indexes = db.Query(
       "SELECT current_database() AS datname, schemaname, relname, indexrelname, idx_scan, "
@@ -85,7 +70,9 @@ Status CollectTableUsage(QueryRunner& db, const ServerInfo&, int limit, MetricSi
              {"schemaname", std::string(indexes->Text(i, "schemaname"))},
              {"relname", std::string(indexes->Text(i, "relname"))},
              {"indexrelname", std::string(indexes->Text(i, "indexrelname"))}};
-    for (const Column& c : kIndexColumns) Emit(sink, *indexes, i, "pg_stat_user_indexes_", c, l);
+    for (const ViewColumn& c : kIndexColumns) {
+      EmitViewColumn(sink, *indexes, i, "pg_stat_user_indexes_", c, l, 0);
+    }
   }
   return Status::Ok();
 }

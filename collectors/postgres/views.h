@@ -3,6 +3,9 @@
 // thing, and returns an error only for its own failure; NULLs never abort a view.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "agent/base/metric.h"
 #include "collectors/postgres/query_runner.h"
 
@@ -13,6 +16,28 @@ struct ServerInfo {
   bool is_replica = false;
   bool has_statements = false;  // pg_stat_statements installed in the connected database
 };
+
+// One numeric column of a statistics view, exported as PREFIX + column.
+struct ViewColumn {
+  const char* column;
+  bool counter;
+  const char* help;
+};
+
+// Emits row `row`'s value of `c`; a NULL cell emits `if_null`, or nothing when that is nullopt.
+inline void EmitViewColumn(MetricSink& sink, const QueryResult& r, std::size_t row,
+                           const char* prefix, const ViewColumn& c, const Labels& labels,
+                           std::optional<double> if_null) {
+  std::optional<double> v = r.Number(row, c.column);
+  if (!v) v = if_null;
+  if (!v) return;
+  std::string name = std::string(prefix) + c.column;
+  if (c.counter) {
+    sink.Counter(name, c.help, labels, *v);
+  } else {
+    sink.Gauge(name, c.help, labels, *v);
+  }
+}
 
 // Probes version, recovery state and pg_stat_statements; emits pg_up-related static info.
 Result<ServerInfo> ProbeServer(QueryRunner& db, MetricSink& sink);
