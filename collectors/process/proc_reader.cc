@@ -184,7 +184,7 @@ std::vector<int> ProcReader::ListPids() const {
   return pids;
 }
 
-Result<ProcessInfo> ProcReader::Read(int pid, bool with_threads) const {
+Result<ProcessInfo> ProcReader::Read(int pid, bool with_threads, bool with_pss) const {
   std::optional<std::string> stat = ReadSmallFile(Path(pid, "stat"));
   if (!stat) return Status::NotFound("process " + std::to_string(pid) + " is gone");
   Result<ProcStat> parsed = ParseProcStat(*stat);
@@ -193,8 +193,10 @@ Result<ProcessInfo> ProcReader::Read(int pid, bool with_threads) const {
   info.pid = pid;
   info.stat = std::move(parsed.value());
   if (auto s = ReadSmallFile(Path(pid, "status"))) info.status = ParseProcStatus(*s);
-  if (auto s = ReadSmallFile(Path(pid, "smaps_rollup"))) {
-    std::tie(info.pss_bytes, info.swap_pss_bytes) = ParseSmapsRollup(*s);
+  if (with_pss) {
+    if (auto s = ReadSmallFile(Path(pid, "smaps_rollup"))) {
+      std::tie(info.pss_bytes, info.swap_pss_bytes) = ParseSmapsRollup(*s);
+    }
   }
   if (auto s = ReadSmallFile(Path(pid, "io"))) {
     std::tie(info.read_bytes, info.write_bytes) = ParseProcIo(*s);

@@ -61,7 +61,9 @@ class ProcReader {
   const std::string& root() const { return root_; }
   std::vector<int> ListPids() const;
   // Reads stat (required: NotFound when the process is gone) and the optional files.
-  Result<ProcessInfo> Read(int pid, bool with_threads) const;
+  // with_pss reads smaps_rollup, which makes the kernel walk every mapping of the process:
+  // by far the most expensive file here for a large process.
+  Result<ProcessInfo> Read(int pid, bool with_threads, bool with_pss = true) const;
   std::string ReadComm(int pid) const;     // "" when gone
   std::string ReadCmdline(int pid) const;  // NULs as spaces
   std::string ReadCgroup(int pid) const;

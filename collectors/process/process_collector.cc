@@ -75,12 +75,30 @@ ProcessCollector::Counters ProcessCollector::CountersOf(const ProcessInfo& p) co
                   static_cast<double>(p.status.nonvoluntary_ctxt)};
 }
 
-Status ProcessCollector::Collect(const CollectContext&, MetricSink& sink) {
+Status ProcessCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
   std::vector<ProcessInfo> procs;
+  std::map<std::pair<int, std::uint64_t>, Pss> pss_seen;
   for (int pid : MatchingPids()) {
-    Result<ProcessInfo> info = reader_.Read(pid, config_.threads);
-    if (info.ok()) procs.push_back(std::move(info.value()));
+    // PSS is read every pss_interval per member; a member new to the group (or whose pid was
+    // reused, hence the start time in the key) is read at once.
+    auto cached = pss_.lower_bound({pid, 0});
+    const bool have = cached != pss_.end() && cached->first.first == pid;
+    const bool due = !have || ctx.now - cached->second.read_at >= config_.pss_interval.count();
+    Result<ProcessInfo> info = reader_.Read(pid, config_.threads, due);
+    if (!info.ok()) continue;
+    auto key = std::make_pair(pid, info->stat.start_ticks);
+    if (due || cached->first != key) {
+      if (!due) info = reader_.Read(pid, config_.threads, true);
+      if (!info.ok()) continue;
+      pss_seen[key] = {info->pss_bytes, info->swap_pss_bytes, ctx.now};
+    } else {
+      pss_seen[key] = cached->second;
+      info->pss_bytes = cached->second.pss;
+      info->swap_pss_bytes = cached->second.swap_pss;
+    }
+    procs.push_back(std::move(info.value()));
   }
+  pss_ = std::move(pss_seen);
 
   // Counters: add each member's growth since it was last seen; a new member adds all it has.
   std::map<std::pair<int, std::uint64_t>, Counters> seen;

@@ -32,6 +32,9 @@ struct ProcessGroupConfig {
   ProcessMatch match;
   std::string proc_root = "/proc";
   bool threads = true;  // count threads by state (reads task/*/stat)
+  // How often each member's PSS is read (smaps_rollup); between reads its last value is
+  // reported. 0 reads it every cycle.
+  Duration pss_interval{60000};
 };
 
 class ProcessCollector final : public Collector {
@@ -52,6 +55,11 @@ class ProcessCollector final : public Collector {
   std::unique_ptr<re2::RE2> cmdline_re_;
   Counters totals_;
   std::map<std::pair<int, std::uint64_t>, Counters> last_;  // (pid, start ticks) -> counters
+  struct Pss {
+    std::uint64_t pss = 0, swap_pss = 0;
+    TimestampMs read_at = 0;
+  };
+  std::map<std::pair<int, std::uint64_t>, Pss> pss_;  // (pid, start ticks) -> last PSS read
 };
 
 // The agent's own process with the standard client-library names (process_cpu_seconds_total,

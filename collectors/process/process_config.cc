@@ -9,6 +9,7 @@ void ParseProcessConfig(const ConfigNode& node, CollectorSpec& spec) {
   config.name = spec.target;
   config.proc_root = node.String("proc_root", "/proc");
   config.threads = node.Bool("threads", true);
+  config.pss_interval = node.GetDuration("pss_interval", config.pss_interval);
   std::optional<ConfigNode> match = node.Child("match");
   if (!match || !match->IsMap()) {
     node.Error("missing \"match\": give one of comm, cmdline, pidfile, cgroup or self");

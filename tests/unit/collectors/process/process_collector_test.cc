@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/support/snapshot_util.h"
 
@@ -15,9 +16,9 @@ using testing::FindValue;
 
 const std::string kProc = std::string(VIGIL_TESTDATA_DIR) + "/proc";
 
-Snapshot CollectOnce(ProcessCollector& c) {
+Snapshot CollectOnce(ProcessCollector& c, TimestampMs now = 0) {
   MetricSink sink;
-  REQUIRE(c.Collect(CollectContext{}, sink).ok());
+  REQUIRE(c.Collect(CollectContext{now, now + 1000}, sink).ok());
   return sink.Take();
 }
 
@@ -123,6 +124,43 @@ TEST_CASE("A group keeps reporting when its processes go and counters never go d
   CHECK(FindValue(third, "namedprocess_namegroup_memory_bytes", {{"memtype", "resident"}}) == 0);
   CHECK(*FindValue(third, "namedprocess_namegroup_cpu_seconds_total", {{"mode", "system"}}) ==
         cpu_before);
+  fs::remove_all(root);
+}
+
+TEST_CASE("PSS is read once per pss_interval and at once for a new member", "[process]") {
+  fs::path root = fs::temp_directory_path() / ("vigil-proc-pss-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::copy(kProc, root, fs::copy_options::recursive);
+  ProcessGroupConfig config{"db", {{"postgres"}, "", "", "", false}, root.string(), true};
+  config.pss_interval = Duration(60000);
+  ProcessCollector c(config);
+  auto pss = [](const Snapshot& s) {
+    return *FindValue(s, "namedprocess_namegroup_memory_bytes",
+                      {{"memtype", "proportionalResident"}});
+  };
+  CHECK(pss(CollectOnce(c, 1000)) == 2048 * 1024.0);
+
+  auto write_pss = [&](const std::string& pid, int kib) {
+    std::ofstream(root / pid / "smaps_rollup")
+        << "00400000-7ffd [rollup]\nRss: 9999 kB\nPss: " << kib << " kB\nSwapPss: 0 kB\n";
+  };
+  write_pss("201", 3072);
+  CHECK(pss(CollectOnce(c, 31000)) == 2048 * 1024.0);  // within the interval: the last read
+  CHECK(pss(CollectOnce(c, 61000)) == 3072 * 1024.0);  // due again
+
+  // 200 had no readable smaps_rollup; now it has, but it was read at 61 s like 201.
+  write_pss("200", 1024);
+  CHECK(pss(CollectOnce(c, 62000)) == 3072 * 1024.0);
+  // A new member (a copy of 201 as pid 202) is read at once.
+  fs::copy(root / "201", root / "202", fs::copy_options::recursive);
+  CHECK(pss(CollectOnce(c, 63000)) == (3072 + 3072) * 1024.0);
+  CHECK(pss(CollectOnce(c, 121000)) == (1024 + 3072 + 3072) * 1024.0);
+
+  config.pss_interval = Duration(0);  // every cycle
+  ProcessCollector every(config);
+  CHECK(pss(CollectOnce(every, 1000)) == (1024 + 3072 + 3072) * 1024.0);
+  write_pss("202", 2048);
+  CHECK(pss(CollectOnce(every, 1500)) == (1024 + 3072 + 2048) * 1024.0);
   fs::remove_all(root);
 }
 
