@@ -7,7 +7,7 @@
 #   scripts/demo.sh [--short] [--scenarios a,b:SECONDS,...] [--keep] [--rate N] [--no-build]
 #                   [--build-dir DIR] [--record DIR]
 #
-#   --short        a timeline of about 11 minutes; the full one takes about 22
+#   --short        a timeline of about 11 minutes; the full one takes about 23
 #   --scenarios    the timeline (default steady,redis-freeze+lock-wait,cache-flush,slow-query,
 #                  pool-exhaustion,recovery); NAME:SECONDS sets an item's length. Items are
 #                  shop-load scenarios (recovery = steady) or faults under steady load
