@@ -11,7 +11,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,6 +18,7 @@
 #include "agent/base/clock.h"
 #include "agent/base/labels.h"
 #include "agent/base/metric.h"
+#include "agent/base/shared_mutex.h"
 #include "agent/window/xor_chunk.h"
 #include "rules/promql/querier.h"
 
@@ -84,7 +84,7 @@ class SeriesWindow final : public promql::Querier {
   void ReplaceSourceSet(const std::string& source, std::vector<Id> ids, TimestampMs t);
   void NotifyObserverLocked();
 
-  mutable std::shared_mutex mu_;
+  mutable SharedMutex mu_;  // prefers writers: ingestion never waits behind a stream of queries
   std::vector<std::unique_ptr<MemSeries>> series_;  // by Id; null when freed
   std::vector<Id> free_;
   std::unordered_map<Labels, Id, LabelsHash> index_;
