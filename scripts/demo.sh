@@ -44,6 +44,7 @@ done
 t_start=$SECONDS
 if [ -n "$build" ]; then
   bash scripts/install-deps.sh
+  export CCACHE_BASEDIR=$repo  # ccache hits across clones
   echo "demo: building vigil, shop and shop-load (release)" >&2
   cmake --preset release  >/dev/null
   cmake --build --preset release -j2 --target vigil shop shop-load
