@@ -68,8 +68,8 @@ read -r _ rssw0 _ _ _ _ wkibw0 <<<"${samples[2]:-${samples[0]}}"
 echo "RSS minus window chunks: $((rssw0 - wkibw0)) KiB after the first minute -> $((rss1 - wkib1)) KiB at the end"
 rss0=""
 for s in "${samples[@]}"; do
-  read -r t rss _ _ _ _ wkib <<<"$s"
-  if [ "$t" -ge $((${retention:-0} + 60)) ]; then rss0=$rss rss_t=$t wkib0=$wkib; break; fi
+  read -r t rss _ <<<"$s"
+  if [ "$t" -ge $((${retention:-0} + 60)) ]; then rss0=$rss rss_t=$t; break; fi
 done
 echo "window retention ${retention:-?} s; threads ${thr0} -> ${thr1}, fds ${fd0} -> ${fd1}," \
   "series ${ser0} -> ${ser1}"
