@@ -14,6 +14,7 @@ Alertmanager, and until it was gone again. Everything listens on 127.0.0.1; ever
 script starts is stopped by PID. Needs root (deploy/stack.sh runs PostgreSQL as postgres).
 """
 import argparse
+import datetime
 import json
 import os
 import shlex
@@ -254,7 +255,7 @@ class PostgresStop:
 
 
 class StatementsDeallocated:
-    """PostgreSQL restarted with pg_stat_statements.max=100, then 400 distinct statements; undone by
+    """PostgreSQL restarted with pg_stat_statements.max=100, then 300 statements of distinct shapes; undone by
     another restart with the original options."""
 
     def __init__(self, ctx, _drill):
@@ -265,7 +266,8 @@ class StatementsDeallocated:
         self.ctx.pg_stop()
         self.ctx.pg_start(self.options + ["-c", "pg_stat_statements.max=100"])
         time.sleep(5)
-        sql = "".join(f"SELECT {i} AS drill_{i};" for i in range(400))
+        # distinct shapes (1..300 columns): an alias or a constant alone does not make a new queryid
+        sql = "".join("SELECT " + ",".join(["1"] * i) + ";" for i in range(1, 301))
         self.ctx.psql(sql, timeout=60)
 
     def stop(self):
@@ -299,6 +301,25 @@ class ShopKill:
             f.write(f"{p.pid}\n")  # deploy/stack.sh stop ends it
 
 
+class FdLimit:
+    """shop's open-files limit (prlimit) lowered to its open descriptors + 2, restored after."""
+
+    def __init__(self, ctx, _drill):
+        self.ctx, self.pid, self.saved = ctx, None, None
+
+    def start(self):
+        self.pid = self.ctx.pid("shop")
+        out = subprocess.run(["prlimit", "--pid", str(self.pid), "--nofile", "--raw", "--noheadings",
+                              "--output", "SOFT,HARD"], capture_output=True, text=True, check=True).stdout.split()
+        self.saved = f"{out[0]}:{out[1]}"
+        limit = len(os.listdir(f"/proc/{self.pid}/fd")) + 2
+        subprocess.run(["prlimit", "--pid", str(self.pid), f"--nofile={limit}:{out[1]}"], check=True)
+
+    def stop(self):
+        if self.saved:
+            subprocess.run(["prlimit", "--pid", str(self.pid), f"--nofile={self.saved}"], check=False)
+
+
 class Shared:
     """A fault class of deploy/faults.py (env, seconds)."""
 
@@ -312,7 +333,8 @@ class Shared:
 # --- the catalog ------------------------------------------------------------------------------
 # alerts: NAME or NAME/severity; the drill's fault is undone once each is at Alertmanager, or
 # after hold seconds. phase: drills of one phase run at once, phases one after another (1: no
-# component goes down; 2: components down; 3: PostgreSQL restarted with other settings).
+# component goes down; 2: components down; 3: PostgreSQL restarted with other settings); delay:
+# seconds into its phase before it starts.
 # stack_env: environment for deploy/stack.sh start (drills run together must agree).
 DRILLS = {
     "idle-in-transaction": dict(fault=IdleInTransaction, phase=1, hold=480,
@@ -327,9 +349,10 @@ DRILLS = {
                          how="CONFIG SET maxmemory used_memory+2%, allkeys-lru, redis-benchmark SETs 5,000 1 KiB keys"),
     "redis-maxclients": dict(fault=RedisMaxClients, phase=1, hold=30, min_hold=30, alerts=["RedisRejectedConnections"],
                              how="CONFIG SET maxclients connected+2, redis-benchmark -c 30 (restored after 30 s)"),
-    "pg-connections": dict(fault=PostgresConnections, phase=1, hold=480,
+    "pg-connections": dict(fault=PostgresConnections, phase=1, hold=480, delay=20,
                            alerts=["PostgresConnectionsHigh/critical", "PostgresConnectionsHigh/warning"],
-                           how="pgbench clients sleeping between SELECT 1 until 98 of max_connections 100 are used"),
+                           how="20 s into its phase (once shop's pool is open), pgbench clients sleeping between "
+                               "SELECT 1 until 98 of max_connections 100 are used"),
     "error-burst": dict(fault=Load, phase=1, hold=600, load=["--scenario", "error-burst", "--duration", "540s",
                                                              "--rate", "40"],
                         alerts=["APIErrorRateHigh/critical", "APIErrorRateHigh/warning"],
@@ -339,7 +362,8 @@ DRILLS = {
                                   "--duration", "720s"],
                             stack_env={"SHOP_POOL_ACQUIRE_TIMEOUT_MS": "250"},
                             alerts=["DatabasePoolAcquireTimeouts", "DatabasePoolRequestsWaiting", "DatabasePoolUsageHigh",
-                                    "DatabaseQueryLatencyHigh", "PostgresStatementSlow", "APILatencyP95High"],
+                                    "DatabaseQueryLatencyHigh", "PostgresStatementSlow", "APILatencyP95High",
+                                    "APIWorkerThreadsSaturated"],
                             how="shop-load --scenario pool-exhaustion --rate 0 --concurrency 24 --duration 720s, "
                                 "shop with SHOP_POOL_ACQUIRE_TIMEOUT_MS=250"),
     "slow-query": dict(fault=Load, phase=1, hold=660, load=["--scenario", "slow-query", "--duration", "600s"],
@@ -349,6 +373,9 @@ DRILLS = {
     "cache-flush": dict(fault=Load, phase=1, hold=1260, load=["--scenario", "cache-flush", "--duration", "1200s"],
                         alerts=["CacheHitRatioLow", "RedisCacheHitRatioLow"],
                         how="shop-load --scenario cache-flush --duration 1200s"),
+    "fd-limit": dict(fault=FdLimit, phase=1, hold=420, alerts=["ProcessFileDescriptorsHigh/critical",
+                                                             "ProcessFileDescriptorsHigh/warning"],
+                     how="prlimit --nofile on shop: its open descriptors + 2 (restored after)"),
     "postgres-down": dict(fault=PostgresStop, phase=2, hold=180, alerts=["PostgresDown", "VigilCollectorDown"],
                           how="pg_ctl stop -m fast; pg_ctl start with the same options"),
     "shop-down": dict(fault=ShopKill, phase=2, hold=180, alerts=["ProcessDown", "VigilCollectorDown"],
@@ -357,18 +384,29 @@ DRILLS = {
                        how="deploy/faults.py RedisFreeze: SIGSTOP Redis, SIGCONT to undo"),
     "statements-deallocated": dict(fault=StatementsDeallocated, phase=3, hold=120,
                                    alerts=["PostgresStatementsDeallocated"],
-                                   how="PostgreSQL restarted with pg_stat_statements.max=100, 400 distinct SELECTs"),
+                                   how="PostgreSQL restarted with pg_stat_statements.max=100, 300 SELECTs of 1..300 columns"),
 }
 
 
 # --- observing ---------------------------------------------------------------------------------
 
+def iso_seconds(ts):
+    """Epoch seconds of an RFC 3339 time as vigil and Alertmanager write it."""
+    base, _, frac = ts.rstrip("Z").partition(".")
+    t = datetime.datetime.strptime(base, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
+    return t + (float("0." + frac.split("+")[0]) if frac else 0.0)
+
+
 def key(labels):
-    return f"{labels.get('alertname', '?')}/{labels.get('severity', '')}"
+    rest = ",".join(f"{k}={v}" for k, v in sorted(labels.items())
+                    if k not in ("alertname", "severity", "job", "instance", "env", "rule_group"))
+    return f"{labels.get('alertname', '?')}/{labels.get('severity', '')}" + (f"{{{rest}}}" if rest else "")
 
 
 def matches(expected, k):
-    return k == expected or k.split("/")[0] == expected
+    """expected: NAME or NAME/severity; k: a key()."""
+    name_sev = k.split("{")[0]
+    return name_sev == expected or name_sev.split("/")[0] == expected
 
 
 class Observer:
@@ -387,7 +425,14 @@ class Observer:
             k = key(a.get("labels", {}))
             seen.add(k)
             h = self.alerts.setdefault(k, {"labels": a.get("labels", {})})
+            if "resolved" in h and "am" not in h:  # a pending blip that cleared: a new episode
+                for f in ("pending", "firing", "active_at"):
+                    h.pop(f, None)
             h.setdefault("pending", now)
+            if a.get("state") == "firing":
+                h.setdefault("firing", now)
+            if a.get("activeAt") and "active_at" not in h:
+                h["active_at"] = iso_seconds(a["activeAt"]) - self.t0
             h.pop("resolved", None)
         for a in get_json(self.am + "/api/v2/alerts") or []:
             if (a.get("status") or {}).get("state") == "unprocessed":
@@ -424,7 +469,7 @@ def run(names, args):
         subprocess.run(stack + ["start", stack_dir], env=env, check=True, timeout=300)
         ctx = Ctx(read_env(os.path.join(stack_dir, "stack.env")))
         background = quiet_popen([f"{BUILD}/service/shop-load", "--target", ctx.env["SHOP_ADDR"], "--scenario", "steady",
-                                  "--rate", "20", "--duration", f"{int(args.timeout)}s", "--quiet"])
+                                  "--rate", "20", "--concurrency", "2", "--duration", f"{int(args.timeout)}s", "--quiet"])
         t0 = time.time()
         obs = Observer(ctx, t0)
         log(f"vigil {ctx.env['VIGIL_URL']}, alertmanager {ctx.env['ALERTMANAGER_URL']}; warming up {args.warmup} s")
@@ -436,16 +481,18 @@ def run(names, args):
         for phase in sorted({d["phase"] for d in drills.values()}):
             batch = [n for n, d in drills.items() if d["phase"] == phase]
             log(f"phase {phase}: {', '.join(batch)}")
-            for n in batch:
-                times[n] = {"start": time.time() - t0}
-                faults[n] = drills[n]["fault"](ctx, drills[n])
-                try:
-                    faults[n].start()
-                except Exception as e:  # noqa: BLE001 -- report and undo, go on with the others
-                    log(f"{n}: start failed: {e}")
-                    times[n]["error"] = str(e)
-            pending = set(batch)
-            while pending and time.time() < deadline:
+            phase_t0, waiting, pending = time.time(), sorted(batch, key=lambda n: drills[n].get("delay", 0)), set()
+            while (waiting or pending) and time.time() < deadline:
+                while waiting and time.time() - phase_t0 >= drills[waiting[0]].get("delay", 0):
+                    n = waiting.pop(0)
+                    times[n] = {"start": time.time() - t0}
+                    faults[n] = drills[n]["fault"](ctx, drills[n])
+                    pending.add(n)
+                    try:
+                        faults[n].start()
+                    except Exception as e:  # noqa: BLE001 -- report and undo, go on with the others
+                        log(f"{n}: start failed: {e}")
+                        times[n]["error"] = str(e)
                 obs.poll()
                 now = time.time() - t0
                 for n in sorted(pending):
@@ -492,22 +539,24 @@ def report(drills, times, obs, baseline):
                  and h.get("pending", 0) >= times.get(n, {}).get("start", 1e9) - 1]
         owner = min(owner, key=lambda n: h["pending"] - times[n]["start"]) if owner else None
         t = times[owner]["start"] if owner else 0
-        rel = {f: (round(h[f] - t) if f in h else None) for f in ("pending", "am", "resolved")}
+        rel = {f: (round(h[f] - t) if f in h else None) for f in ("pending", "active_at", "firing", "am", "resolved")}
         rows.append({"alert": k, "drill": owner or ("(before the drills)" if k in baseline else "(not expected)"),
-                     "pending_s": rel["pending"], "alertmanager_s": rel["am"], "resolved_s": rel["resolved"],
+                     "pending_s": rel["pending"], "vigil_active_at_s": rel["active_at"],
+                     "vigil_firing_s": rel["firing"], "alertmanager_s": rel["am"], "resolved_s": rel["resolved"],
                      "fault_undone_s": round(times[owner]["undone"] - t) if owner and "undone" in times[owner] else None,
                      "labels": h["labels"]})
     for n, d in drills.items():
         for a in d["alerts"]:
             if not any(matches(a, r["alert"]) and r["alertmanager_s"] is not None for r in rows):
-                rows.append({"alert": a, "drill": n, "pending_s": None, "alertmanager_s": None, "resolved_s": None,
+                rows.append({"alert": a, "drill": n, "pending_s": None, "vigil_active_at_s": None,
+                             "vigil_firing_s": None, "alertmanager_s": None, "resolved_s": None,
                              "fault_undone_s": None, "labels": {}, "not_observed": True})
-    fmt = "{:38} {:24} {:>8} {:>8} {:>8} {:>8}"
-    print(fmt.format("alert", "drill", "pending", "at AM", "undone", "resolved"))
+    fmt = "{:60} {:24} {:>8} {:>8} {:>8} {:>8} {:>8}"
+    print(fmt.format("alert", "drill", "pending", "firing", "at AM", "undone", "resolved"))
     for r in rows:
         print(fmt.format(r["alert"], r["drill"], *("-" if r[c] is None else r[c] for c in
-                                                   ("pending_s", "alertmanager_s", "fault_undone_s", "resolved_s"))))
-    print("(seconds from the drill's start; resolved = gone from vigil and Alertmanager)")
+                                                   ("pending_s", "vigil_firing_s", "alertmanager_s", "fault_undone_s", "resolved_s"))))
+    print("(seconds from the drill's start: pending/firing at vigil, at Alertmanager, fault undone, gone from both)")
     return {"drills": times, "alerts": rows}
 
 
