@@ -302,7 +302,7 @@ class ShopKill:
 
 
 class FdLimit:
-    """shop's open-files limit (prlimit) lowered to its open descriptors + 1, restored after."""
+    """shop's open-files limit (prlimit) lowered to just above 95% use, restored after."""
 
     def __init__(self, ctx, _drill):
         self.ctx, self.pid, self.saved = ctx, None, None
@@ -312,7 +312,9 @@ class FdLimit:
         out = subprocess.run(["prlimit", "--pid", str(self.pid), "--nofile", "--raw", "--noheadings",
                               "--output", "SOFT,HARD"], capture_output=True, text=True, check=True).stdout.split()
         self.saved = f"{out[0]}:{out[1]}"
-        limit = len(os.listdir(f"/proc/{self.pid}/fd")) + 1  # one spare: 38 of 40 is not above 95%
+        n = len(os.listdir(f"/proc/{self.pid}/fd"))
+        # above 95% for the critical: one spare while n >= 20, none below (18 of 19 is 94.7%)
+        limit = n + 1 if n / (n + 1) > 0.95 else n
         subprocess.run(["prlimit", "--pid", str(self.pid), f"--nofile={limit}:{out[1]}"], check=True)
 
     def stop(self):
@@ -376,7 +378,7 @@ DRILLS = {
                         how="shop-load --scenario cache-flush --duration 1200s"),
     "fd-limit": dict(fault=FdLimit, phase=1, hold=420, alerts=["ProcessFileDescriptorsHigh/critical",
                                                              "ProcessFileDescriptorsHigh/warning"],
-                     how="prlimit --nofile on shop: its open descriptors + 1 (restored after)"),
+                     how="prlimit --nofile on shop: its open descriptors (+ 1 if that stays above 95%), restored after"),
     "postgres-down": dict(fault=PostgresStop, phase=2, hold=180, alerts=["PostgresDown", "VigilCollectorDown"],
                           how="pg_ctl stop -m fast; pg_ctl start with the same options"),
     "shop-down": dict(fault=ShopKill, phase=2, hold=180, alerts=["ProcessDown", "VigilCollectorDown"],
