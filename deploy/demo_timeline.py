@@ -26,68 +26,13 @@ import time
 import urllib.parse
 import urllib.request
 
+from faults import FAULTS
+
 # Default seconds per scenario; a scenario's interesting phase is a share of its run (see
 # service/README.md): cache-flush a third, slow-query and pool-exhaustion a half.
 DEFAULT_SECONDS = {"steady": 60, "redis-freeze": 120, "lock-wait": 120, "cache-flush": 360, "slow-query": 360,
                    "pool-exhaustion": 360, "recovery": 120, "error-burst": 180, "spike": 120, "stress": 150}
 LOAD_SCENARIO = {"recovery": "steady"}  # timeline names that are shop-load scenarios by another name
-
-
-class RedisFreeze:
-    """Redis stops answering (SIGSTOP) until the item ends: RedisDown, VigilCollectorDown."""
-
-    def __init__(self, env, _seconds):
-        with open(os.path.join(env["STACK_DIR"], "redis", "pid")) as f:
-            self.pid = int(f.read().strip())
-
-    def start(self):
-        os.kill(self.pid, signal.SIGSTOP)
-
-    def stop(self):
-        try:
-            os.kill(self.pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
-
-
-class LockWait:
-    """One session holds a product row lock, a second waits for it: PostgresLockWaitLong."""
-
-    APP = "vigil-demo-lock"
-
-    def __init__(self, env, seconds):
-        self.dsn = env["PG_DSN"]
-        self.seconds = seconds
-        self.procs = []
-
-    def psql(self, role, sql):
-        env = dict(os.environ, PGAPPNAME=f"{self.APP}-{role}", PGOPTIONS="-c client_min_messages=warning")
-        return subprocess.Popen(["psql", self.dsn, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-
-    def start(self):
-        hold = int(self.seconds) + 30  # ended by stop(); the timeout is a backstop
-        self.procs.append(self.psql("holder", f"BEGIN; SELECT id FROM products WHERE id = 1 FOR UPDATE; "
-                                              f"SELECT pg_sleep({hold}); COMMIT"))
-        time.sleep(1)
-        self.procs.append(self.psql("waiter", f"SET lock_timeout = '{hold}s'; "
-                                              "SELECT id FROM products WHERE id = 1 FOR UPDATE"))
-
-    def stop(self):
-        subprocess.run(["psql", self.dsn, "-qAt", "-c",
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        f"WHERE application_name LIKE '{self.APP}-%'"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10, check=False)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-
-FAULTS = {"redis-freeze": RedisFreeze, "lock-wait": LockWait}
 
 
 def read_env(path):
