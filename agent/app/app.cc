@@ -293,8 +293,8 @@ std::string App::Metrics() {
   agent.Gauge("vigil_window_bytes", "Memory of the window's compressed chunks.", {},
               static_cast<double>(window.bytes));
   agent.Gauge("vigil_window_retention_seconds",
-              "How far back the window keeps samples (the rules' needs, capped by max_window).",
-              {}, static_cast<double>(window_.retention().count()) / 1000.0);
+              "How far back the window keeps samples (the rules' needs, capped by max_window).", {},
+              static_cast<double>(window_.retention().count()) / 1000.0);
   builder.Add(agent.Take());
   for (const CollectorState& s : states) {
     if (s.snapshot) builder.Add(*s.snapshot);
