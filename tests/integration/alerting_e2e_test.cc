@@ -14,15 +14,12 @@ namespace vigil {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::WaitFor;
+using testing::WriteFile;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 const std::string kServers = std::string(VIGIL_SOURCE_DIR) + "/tests/support/servers.sh";
-
-void Write(const fs::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
-}
 
 json GetJson(const std::string& host, int port, const std::string& path) {
   httplib::Client c(host, port);
@@ -41,15 +38,6 @@ json AmAlert(const std::string& url, const std::string& name) {
   return alerts[0];
 }
 
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds max) {
-  auto deadline = std::chrono::steady_clock::now() + max;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return done();
-}
-
 TEST_CASE("An alert over collected data fires at a real Alertmanager and resolves",
           "[integration][alerting]") {
   std::string am = testing::RequireEnv("VIGIL_TEST_ALERTMANAGER_URL");
@@ -60,7 +48,7 @@ TEST_CASE("An alert over collected data fires at a real Alertmanager and resolve
   REQUIRE(rc == 0);
   int redis_port = std::stoi(out.substr(out.find_last_of('\n', out.size() - 2) + 1));
 
-  Write(dir / "rules.yml", R"(groups:
+  WriteFile(dir / "rules.yml", R"(groups:
   - name: e2e
     interval: 1s
     rules:
@@ -74,15 +62,15 @@ TEST_CASE("An alert over collected data fires at a real Alertmanager and resolve
           summary: 'Redis {{ $labels.target }} is down'
           description: 'redis_up is {{ $value }} for {{ $labels.target }}'
 )");
-  Write(dir / "vigil.yml",
-        "global: {collect_interval: 1s, evaluation_interval: 1s, "
-        "external_labels: {env: e2e}}\n"
-        "redis:\n  - {name: e2e-cache, address: \"127.0.0.1:" +
-            std::to_string(redis_port) +
-            "\", timeout: 500ms}\n"
-            "rule_files: [rules.yml]\n"
-            "alerting: {alertmanagers: [\"" +
-            am + "\"], resend_delay: 1s}\n");
+  WriteFile(dir / "vigil.yml",
+            "global: {collect_interval: 1s, evaluation_interval: 1s, "
+            "external_labels: {env: e2e}}\n"
+            "redis:\n  - {name: e2e-cache, address: \"127.0.0.1:" +
+                std::to_string(redis_port) +
+                "\", timeout: 500ms}\n"
+                "rule_files: [rules.yml]\n"
+                "alerting: {alertmanagers: [\"" +
+                am + "\"], resend_delay: 1s}\n");
   auto [check_rc, check_out] = testing::RunCommand(std::string(VIGIL_BINARY) + " check config " +
                                                    (dir / "vigil.yml").string());
   INFO(check_out);

@@ -15,6 +15,7 @@ namespace vigil {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::WaitFor;
 using namespace std::chrono_literals;
 
 const std::string kServers = std::string(VIGIL_SOURCE_DIR) + "/tests/support/servers.sh";
@@ -57,15 +58,6 @@ AlertNotification Alert(const std::string& name, TimestampMs now) {
   return AlertNotification{Labels{{"alertname", name}, {"severity", "warning"}},
                            Labels{{"summary", name + " is firing"}}, now - 60'000, now + 3'600'000,
                            "http://127.0.0.1:9633/alerts"};
-}
-
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds max) {
-  auto deadline = std::chrono::steady_clock::now() + max;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
 }
 
 TEST_CASE(

@@ -27,24 +27,12 @@ namespace vigil {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::WaitFor;
+using testing::WriteFile;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 const std::string kServers = std::string(VIGIL_SOURCE_DIR) + "/tests/support/servers.sh";
-
-void Write(const fs::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
-}
-
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds max) {
-  auto deadline = std::chrono::steady_clock::now() + max;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
-}
 
 std::string HttpGet(int port, const std::string& path) {
   httplib::Client c("127.0.0.1", port);
@@ -177,24 +165,25 @@ TEST_CASE("remote write to a real Prometheus: what /metrics shows, no gap across
   } stop_prom{prom_dir, dir};
 
   FakeTarget target;
-  Write(dir / "rules.yml", R"(groups:
+  WriteFile(dir / "rules.yml", R"(groups:
   - name: rw
     interval: 1s
     rules:
       - record: rwtest:scrapes:sum
         expr: sum(rwtest_scrapes_total)
 )");
-  Write(dir / "vigil.yml",
-        "global: {collect_interval: 1s, evaluation_interval: 1s, external_labels: {fleet: rw}}\n"
-        "scrape:\n  - {name: rwtarget, url: \"http://127.0.0.1:" +
-            std::to_string(target.port()) +
-            "/metrics\"}\n"
-            "rule_files: [rules.yml]\n"
-            "remote_write:\n  - url: http://127.0.0.1:" +
-            std::to_string(prom) +
-            "/api/v1/write\n    name: prom\n    remote_timeout: 2s\n"
-            "    queue_config: {batch_send_deadline: 200ms, min_backoff: 50ms, "
-            "max_backoff: 500ms}\n");
+  WriteFile(
+      dir / "vigil.yml",
+      "global: {collect_interval: 1s, evaluation_interval: 1s, external_labels: {fleet: rw}}\n"
+      "scrape:\n  - {name: rwtarget, url: \"http://127.0.0.1:" +
+          std::to_string(target.port()) +
+          "/metrics\"}\n"
+          "rule_files: [rules.yml]\n"
+          "remote_write:\n  - url: http://127.0.0.1:" +
+          std::to_string(prom) +
+          "/api/v1/write\n    name: prom\n    remote_timeout: 2s\n"
+          "    queue_config: {batch_send_deadline: 200ms, min_backoff: 50ms, "
+          "max_backoff: 500ms}\n");
   int port = testing::FreePort();
   testing::Subprocess vigil({VIGIL_BINARY, "--config.file=" + (dir / "vigil.yml").string(),
                              "--web.listen-address=127.0.0.1:" + std::to_string(port)},
@@ -353,7 +342,7 @@ TEST_CASE("remote write retries 500 and 429, not 400, with the 1.0 headers",
   Receiver rx;
   fs::path dir = fs::temp_directory_path() / ("vigil-rw-rx-" + std::to_string(getpid()));
   fs::create_directories(dir);
-  Write(dir / "token", "tok-SECRET-123\n");
+  WriteFile(dir / "token", "tok-SECRET-123\n");
   remote::RemoteWriteConfig c;
   c.url = "http://127.0.0.1:" + std::to_string(rx.port()) + "/api/v1/write";
   c.name = "rx";
@@ -445,11 +434,11 @@ TEST_CASE("an Alertmanager cluster gets each alert on both members and notifies 
     }
   } stop_hook{hook, hook_thread};
 
-  Write(dir / "am.yml",
-        "route: {receiver: hook, group_by: [alertname], group_wait: 1s, group_interval: 1m, "
-        "repeat_interval: 1h}\n"
-        "receivers:\n  - name: hook\n    webhook_configs:\n      - url: http://127.0.0.1:" +
-            std::to_string(hook_port) + "/hook\n        send_resolved: false\n");
+  WriteFile(dir / "am.yml",
+            "route: {receiver: hook, group_by: [alertname], group_wait: 1s, group_interval: 1m, "
+            "repeat_interval: 1h}\n"
+            "receivers:\n  - name: hook\n    webhook_configs:\n      - url: http://127.0.0.1:" +
+                std::to_string(hook_port) + "/hook\n        send_resolved: false\n");
   int web[2] = {testing::FreePort(), testing::FreePort()};
   int gossip[2] = {testing::FreePort(), testing::FreePort()};
   std::vector<std::unique_ptr<testing::Subprocess>> ams;

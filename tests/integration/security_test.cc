@@ -14,16 +14,12 @@ namespace vigil {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::WriteFile;
 using namespace std::chrono_literals;
 
 constexpr char kDbSecret[] = "Pg-s3cret-7f1d9c";
 constexpr char kRedisSecret[] = "Rd-s3cret-41ab0e";
 constexpr char kWebPassword[] = "Web-pa55-c0ffee";
-
-void Write(const fs::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
-}
 
 std::string Bcrypt(const std::string& password) {
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
@@ -48,22 +44,22 @@ TEST_CASE("TLS and basic auth guard every endpoint, secrets never leak",
       (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string());
   INFO(out);
   REQUIRE(rc == 0);
-  Write(dir / "web.yml", "tls_server_config:\n  cert_file: " + (dir / "cert.pem").string() +
-                             "\n  key_file: " + (dir / "key.pem").string() +
-                             "\nbasic_auth_users:\n  ops: '" + Bcrypt(kWebPassword) + "'\n");
-  Write(dir / "pg-password", std::string(kDbSecret) + "\n");
+  WriteFile(dir / "web.yml", "tls_server_config:\n  cert_file: " + (dir / "cert.pem").string() +
+                                 "\n  key_file: " + (dir / "key.pem").string() +
+                                 "\nbasic_auth_users:\n  ops: '" + Bcrypt(kWebPassword) + "'\n");
+  WriteFile(dir / "pg-password", std::string(kDbSecret) + "\n");
   // The DSN carries the secret too (a common mistake vigil must survive without leaking).
-  Write(dir / "vigil.yml",
-        "global: {collect_interval: 1s}\n"
-        "postgres:\n  - name: main\n    dsn: \"host=127.0.0.1 port=" +
-            pg_port + " dbname=postgres user=postgres password=" + kDbSecret +
-            "\"\n"
-            "  - name: other\n    dsn: \"host=127.0.0.1 port=1 dbname=x user=vigil\"\n"
-            "    password_file: " +
-            (dir / "pg-password").string() +
-            "\n"
-            "redis:\n  - {name: cache, address: \"127.0.0.1:" +
-            redis_port + "\", password: \"" + kRedisSecret + "\"}\n");
+  WriteFile(dir / "vigil.yml",
+            "global: {collect_interval: 1s}\n"
+            "postgres:\n  - name: main\n    dsn: \"host=127.0.0.1 port=" +
+                pg_port + " dbname=postgres user=postgres password=" + kDbSecret +
+                "\"\n"
+                "  - name: other\n    dsn: \"host=127.0.0.1 port=1 dbname=x user=vigil\"\n"
+                "    password_file: " +
+                (dir / "pg-password").string() +
+                "\n"
+                "redis:\n  - {name: cache, address: \"127.0.0.1:" +
+                redis_port + "\", password: \"" + kRedisSecret + "\"}\n");
   int port = testing::FreePort();
   testing::Subprocess vigil(
       {VIGIL_BINARY, "--config.file=" + (dir / "vigil.yml").string(),

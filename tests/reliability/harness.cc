@@ -51,16 +51,6 @@ TempDir::~TempDir() {
   fs::remove_all(path, ec);
 }
 
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds max,
-             std::chrono::milliseconds every) {
-  auto deadline = Clock::now() + max;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(every);
-  }
-  return done();
-}
-
 Server::Server(std::string kind, fs::path dir, std::string extra_env)
     : kind_(std::move(kind)), dir_(std::move(dir)), extra_env_(std::move(extra_env)) {
   Start();

@@ -32,9 +32,7 @@ struct TempDir {
   ~TempDir();
 };
 
-// Polls `done` every `every` until it is true or `max` has passed; returns the last result.
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds max,
-             std::chrono::milliseconds every = 50ms);
+using testing::WaitFor;
 
 // A server started with tests/support/servers.sh (postgres, redis, alertmanager).
 class Server {

@@ -114,4 +114,19 @@ std::string RequireEnv(const char* name) {
   return v;
 }
 
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds max,
+             std::chrono::milliseconds every) {
+  const auto deadline = std::chrono::steady_clock::now() + max;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(every);
+  }
+  return done();
+}
+
+void WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
 }  // namespace vigil::testing

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +39,11 @@ int FreePort();
 // Waits until `url` answers 200 (real time, bounded).
 bool WaitForHttp(const std::string& host, int port, const std::string& path,
                  std::chrono::milliseconds timeout);
+// Polls `done` every `every` until it is true or `max` has passed; returns the last result.
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds max,
+             std::chrono::milliseconds every = std::chrono::milliseconds(50));
+// Writes `text` to `path` (replacing it).
+void WriteFile(const std::filesystem::path& path, const std::string& text);
 // The value of environment variable `name`; FAILs the test (loudly) when it is unset.
 std::string RequireEnv(const char* name);
 
