@@ -139,9 +139,16 @@ start_prometheus() {
   PROM_PORT=$(free_port)
   local d=$dir/prometheus
   mkdir -p "$d/data" "$d/targets"
-  cp "$here/prometheus.yml" "$d/prometheus.yml"  # targets/*.json resolve next to it
+  cp "$here/prometheus.yml" "$d/prometheus.yml"  # targets/*.json and rules/ resolve next to it
   printf '[{"targets": ["127.0.0.1:%s"]}]\n' "$VIGIL_PORT" >"$d/targets/vigil.json"
   printf '[{"targets": ["127.0.0.1:%s"]}]\n' "$SHOP_PORT" >"$d/targets/shop.json"
+  if [ -n "${AM_PORT:-}" ]; then
+    printf '[{"targets": ["127.0.0.1:%s"]}]\n' "$AM_PORT" >"$d/targets/alertmanager.json"
+  else
+    echo '[]' >"$d/targets/alertmanager.json"
+  fi
+  mkdir -p "$d/rules"
+  cp "$repo/rules/shipped/vigil.yml" "$d/rules/vigil.yml"
   spawn prometheus prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/data" \
     --web.listen-address="127.0.0.1:$PROM_PORT" --rules.alert.resend-delay=1s \
     --storage.tsdb.retention.time=1d

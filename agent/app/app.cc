@@ -77,13 +77,16 @@ Status App::Apply(Config config) {
   {
     std::lock_guard lock(notifier_mu_);
     bool same = notifier_ && config_.alerting.alertmanagers == config.alerting.alertmanagers &&
-                config_.global.external_labels == config.global.external_labels;
+                config_.global.external_labels == config.global.external_labels &&
+                config_.alerting.queue_capacity == config.alerting.queue_capacity;
     if (!same) {
       if (notifier_) notifier_->Stop();
       notifier_.reset();
       if (!config.alerting.alertmanagers.empty()) {
+        NotifierOptions options;
+        options.queue_capacity = config.alerting.queue_capacity;
         notifier_ = std::make_unique<Notifier>(config.alerting.alertmanagers,
-                                               config.global.external_labels);
+                                               config.global.external_labels, options);
       }
     }
     external_url_ = config.web.external_url;

@@ -120,6 +120,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
         config.alerting.alertmanagers.push_back(u);
       }
       config.alerting.resend_delay = alerting->GetDuration("resend_delay", Duration(60000));
+      config.alerting.queue_capacity =
+          static_cast<std::size_t>(alerting->Int("queue_capacity", 10000, 1, 10000000));
       alerting->CheckUnknownKeys();
     }
     config.remote_write = remote::ParseRemoteWrite(root);

@@ -33,6 +33,8 @@ struct WebConfig {
 struct AlertingConfig {
   std::vector<std::string> alertmanagers;  // base URLs
   Duration resend_delay{60000};
+  // Alerts waiting per Alertmanager while it is unreachable; beyond it the oldest are dropped.
+  std::size_t queue_capacity = 10000;
 };
 
 struct StorageConfig {

@@ -46,12 +46,17 @@ Result<std::string> ExpandEnv(std::string_view text) {
       if (close == std::string_view::npos) {
         return Status::InvalidArgument("unterminated ${ in \"" + std::string(text) + "\"");
       }
-      std::string name(text.substr(i + 2, close - i - 2));
+      std::string_view ref = text.substr(i + 2, close - i - 2);
+      std::size_t dash = ref.find(":-");  // ${NAME:-default}: the default when unset or empty
+      std::string name(ref.substr(0, dash));
       const char* value = std::getenv(name.c_str());
-      if (value == nullptr) {
+      if (dash != std::string_view::npos && (value == nullptr || *value == '\0')) {
+        out += ref.substr(dash + 2);
+      } else if (value == nullptr) {
         return Status::InvalidArgument("environment variable " + name + " is not set");
+      } else {
+        out += value;
       }
-      out += value;
       i = close;
     } else {
       out += text[i];

@@ -65,6 +65,8 @@ print(f"ok   {len(resolved['services'])} services, mounted files exist")
 with tempfile.TemporaryDirectory() as tmp:
     shutil.copy(os.path.join(repo, "deploy/prometheus.yml"), tmp)
     shutil.copytree(os.path.join(repo, "deploy/compose/targets"), os.path.join(tmp, "targets"))
+    os.mkdir(os.path.join(tmp, "rules"))
+    shutil.copy(os.path.join(repo, "rules/shipped/vigil.yml"), os.path.join(tmp, "rules"))
     run("promtool check config deploy/prometheus.yml", ["promtool", "check", "config", os.path.join(tmp, "prometheus.yml")])
 run("amtool check-config deploy/alertmanager.yml", ["amtool", "check-config", "deploy/alertmanager.yml"])
 

@@ -59,7 +59,7 @@ process:
     interval: 1m
     timeout: 1m
 rule_files: [rules/shipped/*.yml]
-alerting: {alertmanagers: ["http://127.0.0.1:9093"]}
+alerting: {alertmanagers: ["http://127.0.0.1:9093"], queue_capacity: 50}
 )",
                                       "vigil.yml");
   REQUIRE(config.ok());
@@ -76,6 +76,7 @@ alerting: {alertmanagers: ["http://127.0.0.1:9093"]}
   CHECK(config->collectors[2].interval == std::chrono::minutes(1));
   CHECK(config->rule_files == std::vector<std::string>{"rules/shipped/*.yml"});
   CHECK(config->alerting.alertmanagers == std::vector<std::string>{"http://127.0.0.1:9093"});
+  CHECK(config->alerting.queue_capacity == 50);
   REQUIRE(shop.make);
   CHECK(shop.make() != nullptr);
 }
@@ -94,6 +95,11 @@ TEST_CASE("Environment expansion", "[config]") {
   CHECK(ExpandEnv("${VIGIL_TEST_SURELY_UNSET}").status().message() ==
         "environment variable VIGIL_TEST_SURELY_UNSET is not set");
   CHECK_FALSE(ExpandEnv("${OPEN").ok());
+  CHECK(*ExpandEnv("n=${VIGIL_TEST_SURELY_UNSET:-10}") == "n=10");
+  CHECK(*ExpandEnv("${VIGIL_TEST_X:-10}") == "abc");
+  setenv("VIGIL_TEST_EMPTY", "", 1);
+  CHECK(*ExpandEnv("${VIGIL_TEST_EMPTY:-d}") == "d");
+  CHECK(*ExpandEnv("${VIGIL_TEST_SURELY_UNSET:-}") == "");
 }
 
 }  // namespace
