@@ -133,6 +133,10 @@ const std::vector<Option>& Options() {
        IntSetter(1, 4096, &ShopConfig::worker_threads)},
       {"max-queued", "SHOP_MAX_QUEUED", "accepted connections waiting for a worker (default 512)",
        false, IntSetter(1, 1'000'000, &ShopConfig::max_queued_connections)},
+      {"keep-alive-max-requests", "SHOP_KEEP_ALIVE_MAX_REQUESTS",
+       "requests served on one connection before it is closed; a kept-alive connection holds "
+       "its worker (default 10000)",
+       false, IntSetter(1, 1'000'000, &ShopConfig::keep_alive_max_requests)},
       {"rate-limit", "SHOP_RATE_LIMIT",
        "requests per second admitted to /api (token bucket; 0 = off; default 20000)", false,
        [](const std::string& v, ShopConfig* c) { return ParseDouble(v, 0, &c->rate_limit_rps); }},

@@ -73,6 +73,7 @@ Status App::Apply(Config config) {
   rules.max_retention = config.global.max_window;
   if (!config.storage.path.empty()) rules.state_file = config.storage.path + "/alert-state.json";
   rules.outage_tolerance = config.storage.outage_tolerance;
+  internal_interval_ms_ = config.global.collect_interval.count();
   if (Status s = rules_.Load(rules); !s.ok()) return s;
   {
     std::lock_guard lock(notifier_mu_);
@@ -131,11 +132,20 @@ void App::EvaluationLoop() {
     eval_cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return eval_stop_; });
   }
   rules_.SetNotBefore(SystemClock::Get().Now());
+  TimestampMs next_internal_ingest = 0;
   while (!eval_stop_) {
     lock.unlock();
     TimestampMs now = SystemClock::Get().Now();
     rules_.EvalDue(now,
                    [this](std::vector<rules::AlertNotification> a) { SendAlerts(std::move(a)); });
+    // The rule engine's, notifier's and window's own series go into the window too (the
+    // shipped vigil.yml alerts read them), once per collection interval.
+    if (now >= next_internal_ingest) {
+      MetricSink internal;
+      InternalMetrics(internal);
+      window_.Ingest("agent:internal", internal.Take(), now);
+      next_internal_ingest = now + internal_interval_ms_.load();
+    }
     TimestampMs wait =
         std::clamp<TimestampMs>(rules_.NextDue(now) - SystemClock::Get().Now(), 10, 1000);
     lock.lock();
@@ -263,22 +273,7 @@ bool App::Ready() const {
   return true;
 }
 
-std::string App::Metrics() {
-  std::lock_guard lock(state_mu_);
-  std::uint64_t generation = store_.generation() + rules_.generation();
-  {
-    std::lock_guard notifier_lock(notifier_mu_);
-    if (notifier_) generation += notifier_->generation();
-  }
-  {
-    std::lock_guard remote_lock(remote_mu_);
-    if (remote_) generation += remote_->generation();
-  }
-  if (generation == rendered_generation_) return rendered_;
-  std::vector<CollectorState> states = store_.States();
-  ExpositionBuilder builder;
-  builder.Add(AgentSelfMetrics(states, reload_));
-  MetricSink agent;
+void App::InternalMetrics(MetricSink& agent) {
   rules_.Collect(agent);
   {
     std::lock_guard notifier_lock(notifier_mu_);
@@ -298,6 +293,25 @@ std::string App::Metrics() {
   agent.Gauge("vigil_window_retention_seconds",
               "How far back the window keeps samples (the rules' needs, capped by max_window).", {},
               static_cast<double>(window_.retention().count()) / 1000.0);
+}
+
+std::string App::Metrics() {
+  std::lock_guard lock(state_mu_);
+  std::uint64_t generation = store_.generation() + rules_.generation();
+  {
+    std::lock_guard notifier_lock(notifier_mu_);
+    if (notifier_) generation += notifier_->generation();
+  }
+  {
+    std::lock_guard remote_lock(remote_mu_);
+    if (remote_) generation += remote_->generation();
+  }
+  if (generation == rendered_generation_) return rendered_;
+  std::vector<CollectorState> states = store_.States();
+  ExpositionBuilder builder;
+  builder.Add(AgentSelfMetrics(states, reload_));
+  MetricSink agent;
+  InternalMetrics(agent);
   builder.Add(agent.Take());
   for (const CollectorState& s : states) {
     if (s.snapshot) builder.Add(*s.snapshot);

@@ -53,6 +53,9 @@ class App {
   // Loads the rules of `config` (all or nothing), then swaps scheduler and notifier.
   Status Apply(Config config);
   void EvaluationLoop();
+  // vigil's rule engine, notifier, remote write and window series (on /metrics and, once per
+  // collection interval, in the window).
+  void InternalMetrics(MetricSink& sink);
   void SendAlerts(std::vector<rules::AlertNotification> alerts);
   void InstallHandlers();
 
@@ -85,6 +88,7 @@ class App {
       ~0ull;              // sum of the parts' generations; GUARDED_BY(state_mu_)
   std::string rendered_;  // GUARDED_BY(state_mu_)
   std::atomic<bool> started_{false};
+  std::atomic<std::int64_t> internal_interval_ms_{15000};  // how often InternalMetrics is stored
 };
 
 }  // namespace vigil

@@ -18,11 +18,13 @@ import datetime
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -67,10 +69,29 @@ def end(proc, timeout=5):
 class Ctx:
     """The running stack: its env (stack.env) and helpers for PostgreSQL, Redis and shop."""
 
-    def __init__(self, env):
+    def __init__(self, env, rules_dir=None):
         self.env = env
         self.dir = env["STACK_DIR"]
         self.dsn = env["PG_DSN"]
+        self.rules_dir = rules_dir  # vigil's VIGIL_RULES_DIR when a drill adds rule files
+        self.background = None  # the steady shop-load every run keeps going
+
+    def post(self, url, body=None, timeout=10):
+        data = json.dumps(body).encode() if body is not None else b""
+        req = urllib.request.Request(url, data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.read().decode()
+
+    def shop_faults(self, **fields):
+        return json.loads(self.post(self.env["SHOP_URL"] + "/api/admin/faults", fields))
+
+    def vigil_metric(self, name, **labels):
+        """The values of one series name on vigil's /metrics whose labels include `labels`."""
+        sel = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        body = get_json(self.env["VIGIL_URL"] + "/api/v1/query?query=" +
+                        urllib.parse.quote(f"{name}{{{sel}}}"))
+        return [float(r["value"][1]) for r in ((body or {}).get("data") or {}).get("result") or []]
 
     def psql(self, sql, timeout=20):
         r = subprocess.run(["psql", self.dsn, "-qAtX", "-c", sql], capture_output=True, text=True,
@@ -322,6 +343,207 @@ class FdLimit:
             subprocess.run(["prlimit", "--pid", str(self.pid), f"--nofile={self.saved}"], check=False)
 
 
+class RuleFile:
+    """A rule file added to vigil's rules directory and loaded with POST /-/reload; removed (and
+    reloaded) to undo. The drill's `rules` is the file's text."""
+
+    def __init__(self, ctx, drill):
+        self.ctx, self.text = ctx, drill["rules"]
+        self.path = os.path.join(ctx.rules_dir, f"drill-{drill['name']}.yml")
+
+    def write(self, text):
+        with open(self.path, "w") as f:
+            f.write(text)
+        self.ctx.post(self.ctx.env["VIGIL_URL"] + "/-/reload")
+
+    def start(self):
+        self.write(self.text)
+
+    def stop(self):
+        if os.path.exists(self.path):
+            os.remove(self.path)
+            self.ctx.post(self.ctx.env["VIGIL_URL"] + "/-/reload")
+
+
+class SlowRuleGroup(RuleFile):
+    """A rule group with a 1 s interval whose rules take the median of every collected series over
+    the last 30 minutes, one rule per metric name (a selector across names would give series that
+    differ only in their name: an error); the set is repeated, doubling while an evaluation takes
+    under 1.5 s (at most 64 times)."""
+
+    def __init__(self, ctx, drill):
+        super().__init__(ctx, dict(drill, rules=""))
+        self.copies, self.names, self.checked = 2, [], time.time()
+
+    def text_for(self, copies):
+        rules = "".join(f"      - record: drill:slow_{c}_{i}:median30m\n"
+                        f"        expr: sum(quantile_over_time(0.5, {n}[30m]))\n"
+                        for c in range(copies) for i, n in enumerate(self.names))
+        return "groups:\n  - name: drill-slow\n    interval: 1s\n    rules:\n" + rules
+
+    def start(self):
+        body = get_json(self.ctx.env["VIGIL_URL"] + "/api/v1/query?query=" +
+                        urllib.parse.quote('count by (__name__) ({__name__=~"[a-z_]+"})'))
+        self.names = sorted(r["metric"]["__name__"] for r in body["data"]["result"])
+        log(f"rule-slow: {len(self.names)} metric names")
+        self.write(self.text_for(self.copies))
+        self.checked = time.time()
+
+    def tick(self, _obs):
+        if time.time() - self.checked < 20 or self.copies >= 64:
+            return
+        self.checked = time.time()
+        last = self.ctx.vigil_metric("vigil_rule_group_last_duration_seconds", rule_group="drill-slow")
+        if last and last[0] < 1.5:
+            self.copies *= 2
+            log(f"rule-slow: {last[0]:.2f} s per evaluation, now {self.copies} rules per name")
+            self.write(self.text_for(self.copies))
+
+
+class CachePause:
+    """Redis paused (CLIENT PAUSE 80 ALL) every 100 ms: most cache operations wait up to 80 ms."""
+
+    def __init__(self, ctx, _drill):
+        self.ctx, self.stopping, self.thread = ctx, False, None
+
+    def loop(self):
+        import socket
+        with socket.create_connection(("127.0.0.1", int(self.ctx.env["REDIS_PORT"])), timeout=5) as s:
+            while not self.stopping:
+                s.sendall(b"CLIENT PAUSE 80 ALL\r\n")
+                s.recv(64)
+                time.sleep(0.1)
+
+    def start(self):
+        import threading
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stopping = True
+        if self.thread:
+            self.thread.join(timeout=5)
+
+
+class TableScans:
+    """A 1M-row table (~140 MB, over a quarter of shared_buffers, so sequential scans go through a
+    small ring buffer) counted in a loop by one psql session every 0.5 s; dropped after."""
+
+    def __init__(self, ctx, drill):
+        self.ctx, self.seconds, self.proc = ctx, drill["hold"], None
+
+    def start(self):
+        self.ctx.psql("DROP TABLE IF EXISTS drill_scan; CREATE TABLE drill_scan AS SELECT g AS id, "
+                      "repeat('x', 100) AS pad FROM generate_series(1, 1000000) g", timeout=120)
+        script = os.path.join(self.ctx.dir, "drill-scan.sql")
+        with open(script, "w") as f:
+            f.write("SELECT count(*) FROM drill_scan;\n\\sleep 500 ms\n")
+        pe = self.ctx.env
+        self.proc = quiet_popen([f"{PG_BIN}/pgbench", "-n", "-h", "127.0.0.1", "-p", pe["PG_PORT"], "-U", "postgres",
+                                 "-c", "1", "-T", str(int(self.seconds) + 60), "-f", script, "shop"])
+
+    def stop(self):
+        end(self.proc)
+        self.ctx.psql("DROP TABLE IF EXISTS drill_scan")
+
+
+class Leak:
+    """shop leaks memory and threads at a steady rate (POST /api/admin/faults) until both growth
+    alerts reached Alertmanager, then leaks 600 MiB and 10,000 threads at once; all released after."""
+
+    def __init__(self, ctx, _drill):
+        self.ctx, self.jumped = ctx, False
+
+    def start(self):
+        self.ctx.shop_faults(leak_mib_per_minute=4, leak_threads_per_minute=40)
+
+    def tick(self, obs):
+        if not self.jumped and obs.at_am("ProcessMemoryGrowing") and obs.at_am("ProcessThreadsGrowing"):
+            self.jumped = True
+            log("leak: both growth alerts at Alertmanager; leaking 600 MiB and 10,000 threads at once")
+            self.ctx.shop_faults(leak_mib_per_minute=0, leak_threads_per_minute=0, leak_mib=600, leak_threads=10000)
+
+    def stop(self):
+        self.ctx.shop_faults(release_leak=True)
+
+
+class RateCollapse:
+    """The steady background load (20 requests/s) stopped (SIGSTOP) and continued after."""
+
+    def __init__(self, ctx, _drill):
+        self.ctx, self.stopped = ctx, False
+
+    def start(self):
+        os.kill(self.ctx.background.pid, signal.SIGSTOP)
+        self.stopped = True
+
+    def stop(self):
+        if self.stopped:
+            os.kill(self.ctx.background.pid, signal.SIGCONT)
+            self.stopped = False
+
+
+class Freeze:
+    """A process of the stack stopped (SIGSTOP) and continued (SIGCONT) after."""
+
+    def __init__(self, ctx, drill):
+        self.ctx, self.name, self.pid = ctx, drill["process"], None
+
+    def start(self):
+        self.pid = self.ctx.pid(self.name)
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def stop(self):
+        if self.pid:
+            os.kill(self.pid, signal.SIGCONT)
+
+
+class AlertmanagerDown:
+    """Alertmanager stopped (SIGTERM) for `down` seconds and started again with its arguments. When
+    the drill has `rules`, that rule file is loaded 30 s in and removed 90 s in: alerts meant to
+    overflow vigil's queue (the drill runs vigil with a small queue_capacity)."""
+
+    def __init__(self, ctx, drill):
+        self.ctx, self.down, self.argv, self.t0 = ctx, drill["down"], None, None
+        self.rules = RuleFile(ctx, drill) if drill.get("rules") else None
+        self.phase = 0
+
+    def start(self):
+        pid = self.ctx.pid("alertmanager")
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            self.argv = [a.decode() for a in f.read().split(b"\0") if a]
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 15
+        while time.time() < deadline and os.path.exists(f"/proc/{pid}"):
+            time.sleep(0.2)
+        self.t0 = time.time()
+
+    def tick(self, _obs):
+        held = time.time() - self.t0
+        if self.rules and self.phase == 0 and held >= 30:
+            self.phase = 1
+            self.rules.start()
+        if self.rules and self.phase == 1 and held >= 90:
+            self.phase = 2
+            self.rules.stop()
+        if self.argv and held >= self.down:
+            self.restart()
+
+    def restart(self):
+        logf = open(os.path.join(self.ctx.dir, "alertmanager", "alertmanager.log"), "ab")
+        p = subprocess.Popen(self.argv, stdout=logf, stderr=logf, start_new_session=True)
+        with open(os.path.join(self.ctx.dir, "alertmanager", "pid"), "w") as f:
+            f.write(f"{p.pid}\n")  # deploy/stack.sh stop ends it
+        self.argv = None
+        log("alertmanager-down: Alertmanager started again")
+
+    def stop(self):
+        if self.rules:
+            self.rules.stop()
+        if self.argv:
+            self.restart()
+
+
 class Shared:
     """A fault class of deploy/faults.py (env, seconds)."""
 
@@ -385,6 +607,44 @@ DRILLS = {
                       how="SIGTERM shop; started again from its /proc/PID/cmdline"),
     "redis-down": dict(fault=Shared(RedisFreeze), phase=2, hold=180, alerts=["RedisDown", "VigilCollectorDown"],
                        how="deploy/faults.py RedisFreeze: SIGSTOP Redis, SIGCONT to undo"),
+    "connection-queue": dict(fault=Load, phase=1, hold=600,
+                             load=["--scenario", "steady", "--rate", "0", "--concurrency", "16", "--duration", "540s"],
+                             stack_env={"SHOP_WORKERS": "4", "SHOP_MAX_QUEUED": "10", "SHOP_KEEP_ALIVE_MAX_REQUESTS": "1"},
+                             alerts=["APIConnectionQueueHigh"],
+                             how="shop with 4 workers, a queue of 10 and one request per connection "
+                                 "(SHOP_WORKERS=4 SHOP_MAX_QUEUED=10 SHOP_KEEP_ALIVE_MAX_REQUESTS=1); "
+                                 "shop-load --scenario steady --rate 0 --concurrency 16 --duration 540s"),
+    "pg-cache-misses": dict(fault=TableScans, phase=1, hold=900, alerts=["PostgresCacheHitRatioLow"],
+                            how="a 1M-row table (~140 MB) counted by one session every 0.5 s: sequential scans of "
+                                "a table over a quarter of shared_buffers read through a ring buffer"),
+    "cache-latency": dict(fault=CachePause, phase=1, hold=600,
+                          alerts=["CacheOperationLatencyHigh/warning", "CacheOperationLatencyHigh/critical"],
+                          how="Redis CLIENT PAUSE 80 ALL every 100 ms"),
+    "rule-failure": dict(fault=RuleFile, phase=1, hold=180, alerts=["VigilRuleEvaluationFailures"],
+                         rules="groups:\n  - name: drill-failure\n    rules:\n"
+                               "      - record: drill:vigil_collector_up:many_to_many\n"
+                               "        expr: vigil_collector_up + on () vigil_collector_up\n",
+                         how="a rule file whose rule fails at every evaluation (many-to-many matching), "
+                             "loaded with POST /-/reload"),
+    "rule-slow": dict(fault=SlowRuleGroup, phase=1, hold=900, alerts=["VigilRuleGroupSlow"],
+                      how="a rule group (interval 1s): sum(quantile_over_time(0.5, NAME[30m])) for every metric "
+                          "name, the set repeated (2..64 times) until an evaluation takes over 1.5 s"),
+    "leak": dict(fault=Leak, phase=1, hold=7200,
+                 alerts=["ProcessMemoryGrowing", "ProcessThreadsGrowing", "ProcessMemoryHigh", "ProcessThreadsHigh"],
+                 how="shop leaks 4 MiB and 40 threads a minute (POST /api/admin/faults) until both growth alerts "
+                     "are at Alertmanager (~75 min: they judge groups up for an hour), then 600 MiB and "
+                     "10,000 threads at once"),
+    "rate-collapse": dict(fault=RateCollapse, phase=1, delay=2400, hold=900, alerts=["APIRequestRateCollapse"],
+                          how="40 min into its phase, the steady 20 requests/s stopped (SIGSTOP of shop-load)"),
+    "vigil-down": dict(fault=Freeze, process="vigil", phase=2, hold=180, alerts=["VigilDown"],
+                       how="SIGSTOP vigil (Prometheus evaluates rules/shipped/vigil.yml and sends VigilDown)"),
+    "alertmanager-down": dict(fault=AlertmanagerDown, phase=4, down=720, hold=1200, min_hold=720,
+                              stack_env={"VIGIL_NOTIFICATION_QUEUE_CAPACITY": "5"},
+                              rules="groups:\n  - name: drill-queue-filler\n    rules:\n"
+                                    "      - alert: DrillQueueFiller\n        expr: vigil_collector_up >= 0\n",
+                              alerts=["VigilNotificationsFailing", "VigilNotificationsDropped"],
+                              how="Alertmanager stopped for 12 min; vigil runs with queue_capacity 5 and an alert "
+                                  "on every collector (~8) is loaded 30-90 s in"),
     "statements-deallocated": dict(fault=StatementsDeallocated, phase=3, hold=120,
                                    alerts=["PostgresStatementsDeallocated"],
                                    how="PostgreSQL restarted with pg_stat_statements.max=100, 300 SELECTs of 1..300 columns"),
@@ -393,8 +653,13 @@ DRILLS = {
 
 # Drills that spoil each other's alerts on one stack: pg-connections (no free PostgreSQL
 # connections) and fd-limit (no free descriptors) leave shop's pool nothing to grow into, so pool
-# usage stays low and acquire timeouts come from the wrong cause.
-CONFLICTS = [{a, b} for a in ("pg-connections", "fd-limit") for b in ("pool-exhaustion", "slow-query", "cache-flush")]
+# usage stays low and acquire timeouts come from the wrong cause. connection-queue runs shop with
+# 4 workers, which the load drills saturate for other reasons; alertmanager-down runs vigil with a
+# queue of 5 alerts, which the drills that fire many alerts at once overflow.
+LOAD_DRILLS = ("pool-exhaustion", "slow-query", "cache-flush", "error-burst")
+CONFLICTS = ([{a, b} for a in ("pg-connections", "fd-limit") for b in ("pool-exhaustion", "slow-query", "cache-flush")] +
+             [{"connection-queue", b} for b in LOAD_DRILLS + ("pg-connections", "fd-limit")] +
+             [{"alertmanager-down", b} for b in ("pool-exhaustion", "slow-query")])
 
 
 # --- observing ---------------------------------------------------------------------------------
@@ -464,11 +729,16 @@ class Observer:
 
 
 def run(names, args):
-    drills = {n: DRILLS[n] for n in names}
+    drills = {n: dict(DRILLS[n], name=n) for n in names}
     stack_env = {}
     for d in drills.values():
         stack_env.update(d.get("stack_env", {}))
     stack_dir = args.dir or tempfile.mkdtemp(prefix="vigil-drills-")
+    rules_dir = None
+    if any("rules" in d or d["fault"] is SlowRuleGroup for d in drills.values()):
+        rules_dir = os.path.join(stack_dir, "rules")  # the shipped rules plus the drills' files
+        shutil.copytree(os.path.join(REPO, "rules", "shipped"), rules_dir, ignore=shutil.ignore_patterns("tests"))
+        stack_env["VIGIL_RULES_DIR"] = rules_dir
     env = dict(os.environ, VIGIL_BUILD_DIR=BUILD, **stack_env)
     stack = [os.path.join(REPO, "deploy", "stack.sh")]
     deadline = time.time() + args.timeout
@@ -476,8 +746,8 @@ def run(names, args):
     try:
         log(f"starting the stack in {stack_dir} ({' '.join(f'{k}={v}' for k, v in stack_env.items()) or 'defaults'})")
         subprocess.run(stack + ["start", stack_dir], env=env, check=True, timeout=300)
-        ctx = Ctx(read_env(os.path.join(stack_dir, "stack.env")))
-        background = quiet_popen([f"{BUILD}/service/shop-load", "--target", ctx.env["SHOP_ADDR"], "--scenario", "steady",
+        ctx = Ctx(read_env(os.path.join(stack_dir, "stack.env")), rules_dir)
+        ctx.background = background = quiet_popen([f"{BUILD}/service/shop-load", "--target", ctx.env["SHOP_ADDR"], "--scenario", "steady",
                                   "--rate", "20", "--concurrency", "2", "--duration", f"{int(args.timeout)}s", "--quiet"])
         t0 = time.time()
         obs = Observer(ctx, t0)
@@ -507,6 +777,12 @@ def run(names, args):
                 for n in sorted(pending):
                     d, f = drills[n], faults[n]
                     held = now - times[n]["start"]
+                    if hasattr(f, "tick") and "error" not in times[n]:
+                        try:
+                            f.tick(obs)
+                        except Exception as e:  # noqa: BLE001 -- report and undo, go on with the others
+                            log(f"{n}: {e}")
+                            times[n]["error"] = str(e)
                     if isinstance(f, Load):
                         done = not f.running()
                     else:

@@ -138,5 +138,75 @@ TEST_CASE("An alert over collected data fires at a real Alertmanager and resolve
   fs::remove_all(dir);
 }
 
+// The shipped alerts about vigil itself read series vigil keeps about its rule engine and its
+// notifier: those go into its window, not only onto /metrics.
+TEST_CASE("vigil alerts on its own failing rules and on undeliverable and dropped alerts",
+          "[integration][alerting]") {
+  fs::path dir = fs::temp_directory_path() / ("vigil-self-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string shipped;
+  {
+    std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/rules/shipped/vigil.yml");
+    shipped.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::size_t at = shipped.find("interval: 15s");
+  REQUIRE(at != std::string::npos);
+  shipped.replace(at, 13, "interval: 1s");
+  WriteFile(dir / "vigil-rules.yml", shipped);
+  // One rule that fails at every evaluation; two alerts always firing, for a queue of one.
+  WriteFile(dir / "broken.yml", R"(groups:
+  - name: broken
+    interval: 1s
+    rules:
+      - record: broken:many_to_many
+        expr: vigil_collector_up + on () vigil_collector_up
+      - alert: AlwaysA
+        expr: vector(1)
+      - alert: AlwaysB
+        expr: vector(2)
+)");
+  int dead = testing::FreePort();  // nothing listens there
+  WriteFile(dir / "vigil.yml",
+            "global: {collect_interval: 1s, evaluation_interval: 1s}\n"
+            "process:\n  - {name: one, match: {self: true}}\n  - {name: two, match: {self: true}}\n"
+            "rule_files: [vigil-rules.yml, broken.yml]\n"
+            "alerting: {alertmanagers: [\"http://127.0.0.1:" +
+                std::to_string(dead) + "\"], resend_delay: 1s, queue_capacity: 1}\n");
+  int port = testing::FreePort();
+  testing::Subprocess vigil({VIGIL_BINARY, "--config.file=" + (dir / "vigil.yml").string(),
+                             "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                            (dir / "vigil.log").string());
+  REQUIRE(testing::WaitForHttp("127.0.0.1", port, "/-/ready", 10s));
+  auto firing = [&](const std::string& name) {
+    json r = GetJson("127.0.0.1", port, "/api/v1/alerts");
+    if (!r.is_object()) return json();
+    for (const json& a : r["data"]["alerts"]) {
+      if (a["labels"]["alertname"] == name && a["state"] == "firing") return a;
+    }
+    return json();
+  };
+  json failures, dropped;
+  CHECK(
+      WaitFor([&] { return !(failures = firing("VigilRuleEvaluationFailures")).is_null(); }, 20s));
+  CHECK(WaitFor([&] { return !(dropped = firing("VigilNotificationsDropped")).is_null(); }, 20s));
+  INFO(failures.dump() << "\n" << dropped.dump());
+  CHECK(failures["labels"]["rule_group"].get<std::string>().ends_with("broken.yml;broken"));
+  CHECK(dropped["labels"]["alertmanager"] == "http://127.0.0.1:" + std::to_string(dead));
+  // VigilNotificationsFailing waits 10 minutes; its expression already holds, and the group
+  // timings are in the window for VigilRuleGroupSlow.
+  for (std::string q :
+       {"increase(vigil_notifications_errors_total[5m]) > 0",
+        "vigil_rule_group_last_duration_seconds", "vigil_rule_group_interval_seconds == 1"}) {
+    json r =
+        GetJson("127.0.0.1", port, "/api/v1/query?query=" + httplib::detail::encode_query_param(q));
+    INFO(q << " -> " << r.dump());
+    CHECK((r.is_object() && !r["data"]["result"].empty()));
+  }
+  vigil.Signal(SIGTERM);
+  CHECK(vigil.Wait(15s) == 0);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vigil

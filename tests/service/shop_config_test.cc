@@ -9,7 +9,7 @@ TEST_CASE("shop flags parse into the config") {
   ShopConfig c;
   Status st = ParseShopFlags(
       {"--listen=0.0.0.0:9000", "--pool-max", "4", "--pool-min=1", "--pool-acquire-timeout-ms=250",
-       "--no-instrumentation", "--redis=10.0.0.2:6380"},
+       "--no-instrumentation", "--redis=10.0.0.2:6380", "--keep-alive-max-requests=1"},
       &c);
   REQUIRE(st.ok());
   CHECK(c.listen_host == "0.0.0.0");
@@ -19,6 +19,7 @@ TEST_CASE("shop flags parse into the config") {
   CHECK(c.pool.acquire_timeout.count() == 250);
   CHECK_FALSE(c.instrumentation);
   CHECK(c.redis.port == 6380);
+  CHECK(c.keep_alive_max_requests == 1);
 }
 
 TEST_CASE("shop flags name what is wrong") {
