@@ -557,7 +557,8 @@ class Shared:
 # --- the catalog ------------------------------------------------------------------------------
 # alerts: NAME or NAME/severity; the drill's fault is undone once each is at Alertmanager, or
 # after hold seconds. phase: drills of one phase run at once, phases one after another (1: no
-# component goes down; 2: components down; 3: PostgreSQL restarted with other settings); delay:
+# component goes down; 2: components down; 3: PostgreSQL restarted with other settings; 4:
+# Alertmanager down; 5: shop's connection queue full, which slows its every scrape); delay:
 # seconds into its phase before it starts.
 # stack_env: environment for deploy/stack.sh start (drills run together must agree).
 DRILLS = {
@@ -607,7 +608,7 @@ DRILLS = {
                       how="SIGTERM shop; started again from its /proc/PID/cmdline"),
     "redis-down": dict(fault=Shared(RedisFreeze), phase=2, hold=180, alerts=["RedisDown", "VigilCollectorDown"],
                        how="deploy/faults.py RedisFreeze: SIGSTOP Redis, SIGCONT to undo"),
-    "connection-queue": dict(fault=Load, phase=1, hold=600,
+    "connection-queue": dict(fault=Load, phase=5, hold=600,
                              load=["--scenario", "steady", "--rate", "0", "--concurrency", "16", "--duration", "540s"],
                              stack_env={"SHOP_WORKERS": "4", "SHOP_MAX_QUEUED": "10", "SHOP_KEEP_ALIVE_MAX_REQUESTS": "1"},
                              alerts=["APIConnectionQueueHigh"],
