@@ -195,6 +195,16 @@ ShopMetrics::ShopMetrics(bool enabled)
                           .Register(r)
                           .Add({});
   instrumentation_->Set(enabled_ ? 1 : 0);
+  leaked_bytes_ = &BuildGauge()
+                       .Name("shop_fault_leaked_bytes")
+                       .Help("Memory leaked on purpose by POST /api/admin/faults.")
+                       .Register(r)
+                       .Add({});
+  leaked_threads_ = &BuildGauge()
+                         .Name("shop_fault_leaked_threads")
+                         .Help("Threads leaked on purpose by POST /api/admin/faults.")
+                         .Register(r)
+                         .Add({});
 }
 
 RouteMetrics* ShopMetrics::Route(const std::string& method, const std::string& route) {
@@ -245,7 +255,8 @@ void ShopMetrics::OnQuery(const Statement& statement, double seconds, bool ok) {
   if (!ok) query_errors_[statement.id]->Increment();
 }
 
-std::string ShopMetrics::Scrape(const PoolStats& pool, const WorkerStats& workers) {
+std::string ShopMetrics::Scrape(const PoolStats& pool, const WorkerStats& workers,
+                                const LeakState& leak) {
   pool_idle_->Set(static_cast<double>(pool.idle));
   pool_used_->Set(static_cast<double>(pool.used));
   pool_max_->Set(static_cast<double>(pool.max));
@@ -258,6 +269,9 @@ std::string ShopMetrics::Scrape(const PoolStats& pool, const WorkerStats& worker
   ReadProcessStatus(&rss, &threads);
   rss_bytes_->Set(rss);
   threads_->Set(threads);
+  leaked_bytes_->Set(static_cast<double>(leak.leaked_mib) *
+                     static_cast<double>(Leaker::kChunkBytes));
+  leaked_threads_->Set(static_cast<double>(leak.leaked_threads));
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

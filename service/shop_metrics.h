@@ -4,8 +4,8 @@
 // Every series the hot path touches is looked up once: per-statement query histograms at
 // construction, per (route, status) request histograms on first use (kept in atomic slots),
 // so a request costs a few atomic increments. Gauges that describe state (pool counts, worker
-// threads, RSS, threads) are read at scrape time from their owners. With `enabled` false every
-// hot-path method returns at once (the benchmark's "instrumentation off").
+// threads, RSS, threads, the injected leak) are read at scrape time from their owners. With
+// `enabled` false every hot-path method returns at once (the benchmark's "instrumentation off").
 //
 // Thread-safe.
 #pragma once
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "service/db_pool.h"
+#include "service/leak.h"
 #include "service/pg_connection.h"
 #include "service/redis_cache.h"
 #include "service/statements.h"
@@ -72,7 +73,7 @@ class ShopMetrics final : public PoolObserver, public CacheObserver, public Quer
   void OnQuery(const Statement& statement, double seconds, bool ok) override;
 
   // Refreshes the state gauges and returns the text exposition.
-  std::string Scrape(const PoolStats& pool, const WorkerStats& workers);
+  std::string Scrape(const PoolStats& pool, const WorkerStats& workers, const LeakState& leak);
 
  private:
   const bool enabled_;
@@ -108,6 +109,8 @@ class ShopMetrics final : public PoolObserver, public CacheObserver, public Quer
   prometheus::Gauge* rss_bytes_;
   prometheus::Gauge* threads_;
   prometheus::Gauge* instrumentation_;
+  prometheus::Gauge* leaked_bytes_;
+  prometheus::Gauge* leaked_threads_;
 };
 
 }  // namespace vigil::shop

@@ -227,7 +227,7 @@ void ShopServer::InstallRoutes() {
   http_.Get("/metrics", [this, metrics_metrics](const httplib::Request&, httplib::Response& res) {
     tl_route = metrics_metrics;
     tl_route_name = "/metrics";
-    res.set_content(metrics_.Scrape(pool_->Stats(), worker_stats_),
+    res.set_content(metrics_.Scrape(pool_->Stats(), worker_stats_, leaker_.Snapshot()),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
 
@@ -240,23 +240,48 @@ void ShopServer::InstallRoutes() {
                   : JsonError(503, "cache_unavailable", st.message()));
   });
   http_.Post("/api/admin/faults", [this](const httplib::Request& req, httplib::Response& res) {
-    FieldError err;
-    auto doc = ParseJsonObject(req.body, &err);
-    if (!doc) {
-      Reply(req, res, JsonError(400, "invalid_field", err.message, err.field));
-      return;
-    }
-    ObjectValidator v(*doc);
-    auto percent = v.Int("error_percent", true, 0, 100);
-    v.RejectUnknownFields();
-    if (!v.ok()) {
-      Reply(req, res, JsonError(400, "invalid_field", v.error().message, v.error().field));
-      return;
-    }
-    fault_percent_ = static_cast<int>(*percent);
-    LogWarn("fault injection set", {{"error_percent", std::to_string(*percent)}});
-    Reply(req, res, {200, nlohmann::json{{"error_percent", *percent}}.dump()});
+    Reply(req, res, SetFaults(req));
   });
+}
+
+ApiResponse ShopServer::SetFaults(const httplib::Request& req) {
+  FieldError err;
+  auto doc = ParseJsonObject(req.body, &err);
+  if (!doc) return JsonError(400, "invalid_field", err.message, err.field);
+  ObjectValidator v(*doc);
+  auto percent = v.Int("error_percent", false, 0, 100);
+  auto mib_rate = v.Int("leak_mib_per_minute", false, 0, 1024);
+  auto thread_rate = v.Int("leak_threads_per_minute", false, 0, 6000);
+  auto mib = v.Int("leak_mib", false, 0, 4096);
+  auto threads = v.Int("leak_threads", false, 0, 20000);
+  auto release = v.Bool("release_leak", false);
+  v.RejectUnknownFields();
+  if (v.ok() && !v.any_present()) {
+    v.Fail("body",
+           "must set at least one of error_percent, leak_mib_per_minute, "
+           "leak_threads_per_minute, leak_mib, leak_threads, release_leak");
+  }
+  if (!v.ok()) return JsonError(400, "invalid_field", v.error().message, v.error().field);
+
+  if (percent) fault_percent_ = static_cast<int>(*percent);
+  if (release.value_or(false)) leaker_.Release();  // first, so one body can release and leak
+  leaker_.SetRates(mib_rate, thread_rate);
+  if (mib) leaker_.LeakMib(*mib);
+  if (threads) leaker_.LeakThreads(*threads);
+  const LeakState leak = leaker_.Snapshot();
+  const int fault = fault_percent_.load();
+  LogWarn("fault injection set",
+          {{"error_percent", std::to_string(fault)},
+           {"leak_mib_per_minute", std::to_string(leak.mib_per_minute)},
+           {"leak_threads_per_minute", std::to_string(leak.threads_per_minute)},
+           {"leaked_mib", std::to_string(leak.leaked_mib)},
+           {"leaked_threads", std::to_string(leak.leaked_threads)}});
+  return {200, nlohmann::json{{"error_percent", fault},
+                              {"leak_mib_per_minute", leak.mib_per_minute},
+                              {"leak_threads_per_minute", leak.threads_per_minute},
+                              {"leaked_mib", leak.leaked_mib},
+                              {"leaked_threads", leak.leaked_threads}}
+                   .dump()};
 }
 
 Status ShopServer::Start() {
@@ -312,6 +337,7 @@ void ShopServer::Stop() {
   http_.stop();
   if (listener_.joinable()) listener_.join();
   if (maintenance_.joinable()) maintenance_.join();
+  leaker_.Release();
 }
 
 }  // namespace vigil::shop

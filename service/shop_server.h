@@ -6,6 +6,9 @@
 // and returns once the server accepts connections; BeginDrain() makes /readyz answer 503 so
 // load balancers stop sending; Stop() closes the listener and lets in-flight requests finish.
 //
+// With admin endpoints, POST /api/admin/faults injects HTTP 500s and a memory/thread leak
+// (Leaker); Stop() releases the leak.
+//
 // Thread-safe: Start/Stop from one controlling thread; the rest from any thread.
 #pragma once
 
@@ -22,6 +25,7 @@
 #include "agent/base/clock.h"
 #include "agent/base/status.h"
 #include "service/db_pool.h"
+#include "service/leak.h"
 #include "service/redis_cache.h"
 #include "service/shop_api.h"
 #include "service/shop_config.h"
@@ -59,6 +63,8 @@ class ShopServer {
   void InstallMiddleware();
   void InstallRoutes();
   void MaintenanceLoop();
+  // POST /api/admin/faults: validates the body, applies it and answers the fault state.
+  ApiResponse SetFaults(const httplib::Request& req);
 
   const ShopConfig config_;
   ShopMetrics metrics_;
@@ -76,6 +82,7 @@ class ShopServer {
   bool stopping_ = false;  // GUARDED_BY(mu_)
   std::atomic<bool> draining_{false};
   std::atomic<int> fault_percent_{0};
+  Leaker leaker_;
   RouteMetrics* unmatched_ = nullptr;
 };
 

@@ -33,6 +33,7 @@ const nlohmann::json* ObjectValidator::Find(std::string_view name, bool required
     if (required) Fail(prefix_ + std::string(name), "is required");
     return nullptr;
   }
+  any_present_ = true;
   return &*it;
 }
 
@@ -79,6 +80,16 @@ std::optional<std::int64_t> ObjectValidator::Int(std::string_view name, bool req
     return std::nullopt;
   }
   return value;
+}
+
+std::optional<bool> ObjectValidator::Bool(std::string_view name, bool required) {
+  const nlohmann::json* v = Find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_boolean()) {
+    Fail(prefix_ + std::string(name), "must be true or false");
+    return std::nullopt;
+  }
+  return v->get<bool>();
 }
 
 const nlohmann::json* ObjectValidator::Array(std::string_view name, bool required,

@@ -35,6 +35,7 @@ class ObjectValidator {
                                     std::size_t max_len);
   std::optional<std::int64_t> Int(std::string_view name, bool required, std::int64_t min,
                                   std::int64_t max);
+  std::optional<bool> Bool(std::string_view name, bool required);
   // Returns the array (or nullptr) after checking its size.
   const nlohmann::json* Array(std::string_view name, bool required, std::size_t min_items,
                               std::size_t max_items);
@@ -44,6 +45,8 @@ class ObjectValidator {
   // Records an error found by the caller (e.g. a cross-field rule) unless one is recorded.
   void Fail(std::string field, std::string message);
 
+  // True when some accessor found its field present (valid or not).
+  bool any_present() const { return any_present_; }
   bool ok() const { return !error_.has_value(); }
   const FieldError& error() const { return *error_; }
 
@@ -54,6 +57,7 @@ class ObjectValidator {
   std::string prefix_;
   std::vector<std::string> known_;
   std::optional<FieldError> error_;
+  bool any_present_ = false;
 };
 
 // Parses a decimal integer parameter in [min, max]; on failure sets *error naming `name`.

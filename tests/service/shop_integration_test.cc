@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "agent/base/log.h"
 #include "service/load/load_runner.h"
@@ -548,20 +549,84 @@ TEST_CASE("/metrics exposes the request, pool, cache and process series", "[inte
         "http_requests_in_flight",
         "db_query_duration_seconds_bucket{operation=\"select\",table=\"products\"",
         "db_client_connection_count{pool_name=\"main\",state=\"idle\"}",
-        "db_client_connection_count{pool_name=\"main\",state=\"used\"}", "db_client_connection_max",
-        "db_client_connection_pending_requests", "db_client_connection_timeouts_total",
+        "db_client_connection_count{pool_name=\"main\",state=\"used\"}",
+        "db_client_connection_max",
+        "db_client_connection_pending_requests",
+        "db_client_connection_timeouts_total",
         "db_client_connection_wait_time_seconds_bucket",
-        "db_client_connection_use_time_seconds_bucket", "db_client_connection_created_total",
+        "db_client_connection_use_time_seconds_bucket",
+        "db_client_connection_created_total",
         "db_client_connection_closed_total",
         "cache_requests_total{group=\"product\",result=\"hit\"}",
-        "cache_operation_duration_seconds_bucket", "http_server_worker_threads_busy",
-        "http_server_worker_threads_max 16", "http_server_queued_connections",
-        "process_resident_memory_bytes", "process_threads"}) {
+        "cache_operation_duration_seconds_bucket",
+        "http_server_worker_threads_busy",
+        "http_server_worker_threads_max 16",
+        "http_server_queued_connections",
+        "process_resident_memory_bytes",
+        "process_threads",
+        "shop_fault_leaked_bytes 0",
+        "shop_fault_leaked_threads 0"}) {
     CAPTURE(name);
     CHECK(m->body.find(name) != std::string::npos);
   }
   CHECK(MetricSum(c, "process_resident_memory_bytes") > 1e6);
   CHECK(MetricSum(c, "process_threads") >= 16);
+}
+
+TEST_CASE("the admin fault switch leaks threads and memory until released", "[integration]") {
+  Running s(TestConfig());
+  auto& c = *s.client;
+  const double threads_before = MetricSum(c, "process_threads");
+  CHECK(MetricSum(c, "shop_fault_leaked_threads") == 0);
+
+  auto r = c.Post("/api/admin/faults", R"({"leak_threads":5,"leak_mib":4})", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  json state = Body(r);
+  CHECK(state["leaked_threads"] == 5);
+  CHECK(state["leaked_mib"] == 4);
+  CHECK(state["error_percent"] == 0);
+  CHECK(state["leak_mib_per_minute"] == 0);
+  CHECK(state["leak_threads_per_minute"] == 0);
+  CHECK(MetricSum(c, "shop_fault_leaked_threads") == 5);
+  CHECK(MetricSum(c, "shop_fault_leaked_bytes") == 4.0 * 1024 * 1024);
+  CHECK(MetricSum(c, "process_threads") >= threads_before + 5);
+
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"leak_mib":-1})", "leak_mib"},
+      {R"({"leak_mib":4097})", "leak_mib"},
+      {R"({"leak_threads_per_minute":6001})", "leak_threads_per_minute"},
+      {R"({"release_leak":"yes"})", "release_leak"},
+      {"{}", "body"},
+      {R"({"nope":1})", "nope"},
+      {"not json", "body"},
+  };
+  for (const auto& [body, field] : bad) {
+    CAPTURE(body);
+    auto e = c.Post("/api/admin/faults", body, "application/json");
+    REQUIRE(e);
+    CHECK(e->status == 400);
+    json err = Body(e);
+    CHECK(err["error"]["code"] == "invalid_field");
+    CHECK(err["error"]["field"] == field);
+  }
+  CHECK(MetricSum(c, "shop_fault_leaked_threads") == 5);  // a rejected body changes nothing
+
+  r = c.Post("/api/admin/faults", R"({"leak_threads_per_minute":60,"error_percent":0})",
+             "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(Body(r)["leak_threads_per_minute"] == 60);
+
+  r = c.Post("/api/admin/faults", R"({"release_leak":true})", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  state = Body(r);
+  CHECK(state["leaked_threads"] == 0);
+  CHECK(state["leaked_mib"] == 0);
+  CHECK(state["leak_threads_per_minute"] == 0);
+  CHECK(MetricSum(c, "shop_fault_leaked_threads") == 0);
+  CHECK(MetricSum(c, "shop_fault_leaked_bytes") == 0);
 }
 
 TEST_CASE("with instrumentation off no request metrics are recorded", "[integration]") {

@@ -74,6 +74,30 @@ TEST_CASE("ObjectValidator prefixes nested field names") {
   CHECK(v.error().field == "items[2].quantity");
 }
 
+TEST_CASE("ObjectValidator reads booleans strictly and tells whether any field was present") {
+  FieldError err;
+  auto doc = ParseJsonObject(R"({"on":true,"off":false})", &err);
+  REQUIRE(doc);
+  ObjectValidator v(*doc);
+  CHECK_FALSE(v.any_present());
+  CHECK_FALSE(v.Bool("missing", false).has_value());
+  CHECK_FALSE(v.any_present());
+  CHECK(v.Bool("on", true) == true);
+  CHECK(v.Bool("off", true) == false);
+  CHECK(v.any_present());
+  CHECK(v.ok());
+
+  for (const char* bad : {R"({"on":1})", R"({"on":"true"})", R"({"on":[]})"}) {
+    CAPTURE(bad);
+    auto d = ParseJsonObject(bad, &err);
+    REQUIRE(d);
+    ObjectValidator b(*d);
+    CHECK_FALSE(b.Bool("on", true).has_value());
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.error().field == "on");
+  }
+}
+
 TEST_CASE("ParseIntParam is strict") {
   FieldError err;
   CHECK(ParseIntParam("25", "limit", 1, 100, &err) == 25);
