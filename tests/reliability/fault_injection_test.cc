@@ -220,9 +220,16 @@ void RunSuite(const std::string& name,
   Prober prober(*s.vigil);
   for (auto& [what, f] : faults(s)) RunFault(s, what, f);
   REQUIRE(WaitFor([&] { return s.AllUp(); }, 10s));
-  std::this_thread::sleep_for(2s);
   prober.Stop();
-  int threads1 = CountThreads(s.vigil->pid()), fds1 = CountFds(s.vigil->pid());
+  // Back to where it started once what was in flight (a scrape, a delivery) has finished.
+  int threads1 = 0, fds1 = 0;
+  WaitFor(
+      [&] {
+        threads1 = CountThreads(s.vigil->pid());
+        fds1 = CountFds(s.vigil->pid());
+        return threads1 <= threads0 && fds1 <= fds0;
+      },
+      10s, 200ms);
   std::string m = s.Metrics();
   double dropped = SampleSum(m, "vigil_notifications_dropped_total");
   double queued = SampleSum(m, "vigil_notifications_queue_length");
