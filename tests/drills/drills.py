@@ -615,9 +615,10 @@ DRILLS = {
                              how="shop with 4 workers, a queue of 10 and one request per connection "
                                  "(SHOP_WORKERS=4 SHOP_MAX_QUEUED=10 SHOP_KEEP_ALIVE_MAX_REQUESTS=1); "
                                  "shop-load --scenario steady --rate 0 --concurrency 16 --duration 540s"),
-    "pg-cache-misses": dict(fault=TableScans, phase=1, hold=900, alerts=["PostgresCacheHitRatioLow"],
-                            how="a 1M-row table (~140 MB) counted by one session every 0.5 s: sequential scans of "
-                                "a table over a quarter of shared_buffers read through a ring buffer"),
+    "seq-scans": dict(fault=TableScans, phase=1, hold=900,
+                      alerts=["PostgresCacheHitRatioLow", "PostgresTableLowIndexUsage"],
+                      how="a 1M-row table (~140 MB, no index) counted by one session every 0.5 s: sequential "
+                          "scans of a table over a quarter of shared_buffers read through a ring buffer"),
     "cache-latency": dict(fault=CachePause, phase=1, hold=600,
                           alerts=["CacheOperationLatencyHigh/warning", "CacheOperationLatencyHigh/critical"],
                           how="Redis CLIENT PAUSE 80 ALL every 100 ms"),
