@@ -613,12 +613,12 @@ DRILLS = {
     "redis-down": dict(fault=Shared(RedisFreeze), phase=2, hold=180, alerts=["RedisDown", "VigilCollectorDown"],
                        how="deploy/faults.py RedisFreeze: SIGSTOP Redis, SIGCONT to undo"),
     "connection-queue": dict(fault=Load, phase=5, hold=600,
-                             load=["--scenario", "steady", "--rate", "0", "--concurrency", "16", "--duration", "540s"],
+                             load=["--scenario", "steady", "--rate", "0", "--concurrency", "40", "--duration", "540s"],
                              stack_env={"SHOP_WORKERS": "4", "SHOP_MAX_QUEUED": "10", "SHOP_KEEP_ALIVE_MAX_REQUESTS": "1"},
                              alerts=["APIConnectionQueueHigh"],
                              how="shop with 4 workers, a queue of 10 and one request per connection "
                                  "(SHOP_WORKERS=4 SHOP_MAX_QUEUED=10 SHOP_KEEP_ALIVE_MAX_REQUESTS=1); "
-                                 "shop-load --scenario steady --rate 0 --concurrency 16 --duration 540s"),
+                                 "shop-load --scenario steady --rate 0 --concurrency 40 --duration 540s"),
     "seq-scans": dict(fault=TableScans, phase=1, hold=900,
                       alerts=["PostgresCacheHitRatioLow", "PostgresTableLowIndexUsage"],
                       how="a 1M-row table (~140 MB, no index) counted by one session every 0.5 s: sequential "
