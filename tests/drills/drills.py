@@ -632,9 +632,11 @@ DRILLS = {
                                "        expr: vigil_collector_up + on () vigil_collector_up\n",
                          how="a rule file whose rule fails at every evaluation (many-to-many matching), "
                              "loaded with POST /-/reload"),
-    "rule-slow": dict(fault=SlowRuleGroup, phase=1, hold=900, alerts=["VigilRuleGroupSlow"],
+    "rule-slow": dict(fault=SlowRuleGroup, phase=1, hold=1200,
+                      alerts=["VigilRuleGroupSlow", "ProcessCPUHigh/warning", "ProcessCPUHigh/critical"],
                       how="a rule group (interval 1s): sum(quantile_over_time(0.5, NAME[30m])) for every metric "
-                          "name, the set repeated (2..512 times) until an evaluation takes over 1.5 s"),
+                          "name, the set repeated (2..512 times) until an evaluation takes over 1.5 s: vigil's "
+                          "evaluation thread busy all the time (ProcessCPUHigh for the vigil group)"),
     "leak": dict(fault=Leak, phase=1, hold=7200,
                  alerts=["ProcessMemoryGrowing", "ProcessThreadsGrowing", "ProcessMemoryHigh", "ProcessThreadsHigh"],
                  how="shop leaks 4 MiB and 40 threads a minute (POST /api/admin/faults) until both growth alerts "
