@@ -373,7 +373,7 @@ class SlowRuleGroup(RuleFile):
     """A rule group with a 1 s interval whose rules take the median of every collected series over
     the last 30 minutes, one rule per metric name (a selector across names would give series that
     differ only in their name: an error); the set is repeated, doubling while an evaluation takes
-    under 1.5 s (at most 512 times)."""
+    under 1.2 s (at most 512 times)."""
 
     def __init__(self, ctx, drill):
         super().__init__(ctx, dict(drill, rules=""))
@@ -398,7 +398,7 @@ class SlowRuleGroup(RuleFile):
             return
         self.checked = time.time()
         last = self.ctx.vigil_metric("vigil_rule_group_last_duration_seconds", rule_group=".*;drill-slow")
-        if last and last[0] < 1.5:
+        if last and last[0] < 1.2:
             self.copies *= 2
             log(f"rule-slow: {last[0]:.2f} s per evaluation, now {self.copies} rules per name")
             self.write(self.text_for(self.copies))
@@ -635,8 +635,13 @@ DRILLS = {
     "rule-slow": dict(fault=SlowRuleGroup, phase=1, hold=1200,
                       alerts=["VigilRuleGroupSlow", "ProcessCPUHigh/warning", "ProcessCPUHigh/critical"],
                       how="a rule group (interval 1s): sum(quantile_over_time(0.5, NAME[30m])) for every metric "
-                          "name, the set repeated (2..512 times) until an evaluation takes over 1.5 s: vigil's "
+                          "name, the set repeated (2..512 times) until an evaluation takes over 1.2 s: vigil's "
                           "evaluation thread busy all the time (ProcessCPUHigh for the vigil group)"),
+    "cpu": dict(fault=Load, phase=1, hold=960,
+                load=["--scenario", "steady", "--rate", "0", "--concurrency", "16", "--duration", "900s"],
+                alerts=["ProcessCPUHigh/warning", "ProcessCPUHigh/critical"],
+                how="shop-load --scenario steady --rate 0 --concurrency 16 --duration 900s: shop as busy as "
+                    "the machine lets it be"),
     "leak": dict(fault=Leak, phase=1, hold=7200,
                  alerts=["ProcessMemoryGrowing", "ProcessThreadsGrowing", "ProcessMemoryHigh", "ProcessThreadsHigh"],
                  how="shop leaks 4 MiB and 40 threads a minute (POST /api/admin/faults) until both growth alerts "
@@ -665,7 +670,7 @@ DRILLS = {
 # connections) and fd-limit (no free descriptors) leave shop's pool nothing to grow into, so pool
 # usage stays low and acquire timeouts come from the wrong cause. connection-queue runs shop with
 # 4 workers, which the load drills saturate for other reasons.
-LOAD_DRILLS = ("pool-exhaustion", "slow-query", "cache-flush", "error-burst")
+LOAD_DRILLS = ("pool-exhaustion", "slow-query", "cache-flush", "error-burst", "cpu")
 CONFLICTS = ([{a, b} for a in ("pg-connections", "fd-limit") for b in ("pool-exhaustion", "slow-query", "cache-flush")] +
              [{"connection-queue", b} for b in LOAD_DRILLS + ("pg-connections", "fd-limit")])
 
