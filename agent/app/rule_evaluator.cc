@@ -130,6 +130,7 @@ Status RuleEvaluator::Load(const RuleSettings& settings) {
   Duration retention =
       std::clamp(RetentionFor(*manager_), Duration(15 * 60 * 1000), settings.max_retention);
   window_->SetRetention(retention);
+  PublishMetricsLocked();
   ++generation_;
   std::size_t rules = 0;
   for (const auto& g : manager_->groups()) rules += g->rules().size();
@@ -263,27 +264,40 @@ void RuleEvaluator::EvalDue(TimestampMs now, const SendFn& send) {
                      std::make_move_iterator(alerts.end()));
       ++generation_;
     }
-    if (evaluated) SaveStateLocked(now);
+    if (evaluated) {
+      SaveStateLocked(now);
+      PublishMetricsLocked();
+    }
   }
   if (!to_send.empty()) send(std::move(to_send));
 }
 
-void RuleEvaluator::Collect(MetricSink& sink) const {
-  std::lock_guard lock(mu_);
-  if (!manager_) return;
+void RuleEvaluator::PublishMetricsLocked() {
+  std::vector<GroupMetrics> out;
   for (const auto& g : manager_->groups()) {
     auto it = stats_.find(g->file() + "\n" + g->name());
-    GroupStats st = it == stats_.end() ? GroupStats{} : it->second;
-    Labels l{{"rule_group", g->file() + ";" + g->name()}};
+    out.push_back({Labels{{"rule_group", g->file() + ";" + g->name()}},
+                   it == stats_.end() ? GroupStats{} : it->second,
+                   static_cast<double>(g->rules().size()),
+                   static_cast<double>(g->interval_ms()) / 1000.0});
+  }
+  std::lock_guard lock(metrics_mu_);
+  metrics_ = std::move(out);
+}
+
+void RuleEvaluator::Collect(MetricSink& sink) const {
+  std::lock_guard lock(metrics_mu_);
+  for (const GroupMetrics& m : metrics_) {
+    const Labels& l = m.labels;
+    const GroupStats& st = m.stats;
     sink.Gauge("vigil_rule_group_last_duration_seconds",
                "How long the last evaluation of the group took.", l, st.last_duration_seconds);
     sink.Gauge("vigil_rule_group_last_evaluation_timestamp_seconds",
                "When the group was last evaluated.", l,
                static_cast<double>(st.last_evaluation) / 1000.0);
-    sink.Gauge("vigil_rule_group_rules", "Rules in the group.", l,
-               static_cast<double>(g->rules().size()));
+    sink.Gauge("vigil_rule_group_rules", "Rules in the group.", l, m.rules);
     sink.Gauge("vigil_rule_group_interval_seconds", "The group's evaluation interval.", l,
-               static_cast<double>(g->interval_ms()) / 1000.0);
+               m.interval_seconds);
     sink.Counter("vigil_rule_group_evaluations_total", "Evaluations of the group.", l,
                  st.evaluations);
     sink.Counter("vigil_rule_evaluation_failures_total",

@@ -84,6 +84,18 @@ class RuleEvaluator {
   std::string state_error_;       // the last write error logged; GUARDED_BY(mu_)
   TimestampMs not_before_ = 0;    // GUARDED_BY(mu_)
   std::atomic<std::uint64_t> generation_{0};
+
+  // What Collect() renders, published after each evaluation pass and load, so /metrics never
+  // waits for an evaluation pass (which holds mu_ for as long as its groups take).
+  struct GroupMetrics {
+    Labels labels;
+    GroupStats stats;
+    double rules = 0;
+    double interval_seconds = 0;
+  };
+  void PublishMetricsLocked();
+  mutable std::mutex metrics_mu_;      // taken after mu_, never before
+  std::vector<GroupMetrics> metrics_;  // GUARDED_BY(metrics_mu_)
 };
 
 }  // namespace vigil
