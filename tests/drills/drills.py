@@ -260,6 +260,24 @@ class PostgresConnections:
         end(self.proc)
 
 
+class PostgresBusy:
+    """Two pgbench sessions running a CPU-bound query back to back (runaway queries)."""
+
+    def __init__(self, ctx, drill):
+        self.ctx, self.seconds, self.proc = ctx, drill["hold"], None
+
+    def start(self):
+        script = os.path.join(self.ctx.dir, "drill-busy.sql")
+        with open(script, "w") as f:
+            f.write("SELECT sum(g) FROM generate_series(1, 5000000) g;\n")
+        pe = self.ctx.env
+        self.proc = quiet_popen([f"{PG_BIN}/pgbench", "-n", "-h", "127.0.0.1", "-p", pe["PG_PORT"], "-U", "postgres",
+                                 "-c", "2", "-j", "2", "-T", str(int(self.seconds) + 60), "-f", script, "shop"])
+
+    def stop(self):
+        end(self.proc)
+
+
 class PostgresStop:
     """PostgreSQL stopped (pg_ctl stop -m fast), started again with the same options."""
 
@@ -637,11 +655,10 @@ DRILLS = {
                       how="a rule group (interval 1s): sum(quantile_over_time(0.5, NAME[30m])) for every metric "
                           "name, the set repeated (2..512 times) until an evaluation takes over 1.2 s: vigil's "
                           "evaluation thread busy all the time (ProcessCPUHigh for the vigil group)"),
-    "cpu": dict(fault=Load, phase=1, hold=960,
-                load=["--scenario", "steady", "--rate", "0", "--concurrency", "16", "--duration", "900s"],
+    "cpu": dict(fault=PostgresBusy, phase=1, hold=900,
                 alerts=["ProcessCPUHigh/warning", "ProcessCPUHigh/critical"],
-                how="shop-load --scenario steady --rate 0 --concurrency 16 --duration 900s: shop as busy as "
-                    "the machine lets it be"),
+                how="two sessions summing generate_series(1, 5000000) back to back: the postgres group "
+                    "busy on up to two cores"),
     "leak": dict(fault=Leak, phase=1, hold=7200,
                  alerts=["ProcessMemoryGrowing", "ProcessThreadsGrowing", "ProcessMemoryHigh", "ProcessThreadsHigh"],
                  how="shop leaks 4 MiB and 40 threads a minute (POST /api/admin/faults) until both growth alerts "
@@ -670,7 +687,7 @@ DRILLS = {
 # connections) and fd-limit (no free descriptors) leave shop's pool nothing to grow into, so pool
 # usage stays low and acquire timeouts come from the wrong cause. connection-queue runs shop with
 # 4 workers, which the load drills saturate for other reasons.
-LOAD_DRILLS = ("pool-exhaustion", "slow-query", "cache-flush", "error-burst", "cpu")
+LOAD_DRILLS = ("pool-exhaustion", "slow-query", "cache-flush", "error-burst")
 CONFLICTS = ([{a, b} for a in ("pg-connections", "fd-limit") for b in ("pool-exhaustion", "slow-query", "cache-flush")] +
              [{"connection-queue", b} for b in LOAD_DRILLS + ("pg-connections", "fd-limit")])
 
