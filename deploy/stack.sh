@@ -131,7 +131,7 @@ start_vigil() {
   export SHOP_ADDR=127.0.0.1:$SHOP_PORT SHOP_PROCESS
   export ALERTMANAGER_URL=http://127.0.0.1:$AM_PORT
   "$BUILD/agent/app/vigil" check config "$here/vigil.yml" >&2 || die "vigil check config failed"
-  spawn vigil "$BUILD/agent/app/vigil" --config.file="$here/vigil.yml"
+  spawn vigil "$BUILD/agent/app/vigil" --config.file="$here/vigil.yml" --web.enable-lifecycle
   wait_for vigil 30 http_ok "http://127.0.0.1:$VIGIL_PORT/-/ready" || fail_start vigil
 }
 

@@ -55,7 +55,8 @@ class Rule {
   std::int64_t last_duration_us_ = 0;
 };
 
-// Runs a rule expression as an instant query; scalars become a one-element vector without
+// Runs a rule expression as an instant query under the engine's per-query budget (timeout and
+// samples); scalars become a one-element vector without
 // labels, other result types are errors.
 Result<promql::Vector> QueryVector(const promql::Expr& expr, TimestampMs ts,
                                    const EvalContext& ctx);

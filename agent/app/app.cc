@@ -1,12 +1,9 @@
 #include "agent/app/app.h"
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 #include "agent/api/query_api.h"
 #include "agent/base/duration.h"
-#include "agent/base/listen_backlog.h"
 #include "agent/base/log.h"
 #include "agent/core/exposition.h"
 #include "agent/web/status_page.h"
@@ -27,6 +24,34 @@ std::pair<std::string, int> SplitHostPort(const std::string& address) {
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   return {host, std::stoi(address.substr(colon + 1))};
+}
+
+// Mutating endpoints refuse what a browser sends cross-site: a form post (its content types
+// are the only ones a page may send without a preflight) or any request whose Origin is not
+// this host. curl, promtool and scripts send neither.
+Status CheckNotCrossSite(const http::Request& req) {
+  if (const std::string* type = req.Header("content-type")) {
+    for (const char* form : {"application/x-www-form-urlencoded", "multipart/form-data",
+                             "text/plain"}) {
+      if (type->starts_with(form)) {
+        return Status::InvalidArgument("refused: a form post can come from another site");
+      }
+    }
+  }
+  if (const std::string* fetch_site = req.Header("sec-fetch-site")) {
+    if (*fetch_site == "cross-site" || *fetch_site == "same-site") {
+      return Status::InvalidArgument("refused: a cross-site request");
+    }
+  }
+  if (const std::string* origin = req.Header("origin")) {
+    const std::string* host = req.Header("host");
+    std::size_t scheme = origin->find("://");
+    std::string origin_host = scheme == std::string::npos ? *origin : origin->substr(scheme + 3);
+    if (host == nullptr || origin_host != *host) {
+      return Status::InvalidArgument("refused: Origin " + *origin + " is not this host");
+    }
+  }
+  return Status::Ok();
 }
 
 double NowSeconds() { return static_cast<double>(SystemClock::Get().Now()) / 1000.0; }
@@ -167,37 +192,25 @@ Status App::Start() {
     if (!loaded.ok()) return loaded.status();
     web = std::move(loaded.value());
   }
-  if (!web.cert_file.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(web.cert_file.c_str(), web.key_file.c_str());
-    if (!tls->is_valid()) {
-      return Status::InvalidArgument(options_.web_config_file +
-                                     ": cannot load the TLS certificate or key");
-    }
-    server_ = std::move(tls);
-  } else {
-    server_ = std::make_unique<httplib::Server>();
-  }
+  http::ServerOptions server_options = options_.web;
+  server_options.cert_file = web.cert_file;
+  server_options.key_file = web.key_file;
+  server_ = std::make_unique<http::Server>(server_options);
   if (!web.users.empty()) auth_ = std::make_shared<BasicAuth>(web.users);
-  server_->set_tcp_nodelay(true);
-  server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
-  server_->set_read_timeout(5, 0);
-  server_->set_write_timeout(5, 0);
   InstallHandlers();
   auto [host, port] = SplitHostPort(listen);
-  if (port == 0) {
-    port_ = server_->bind_to_any_port(host);
-  } else {
-    port_ = server_->bind_to_port(host, port) ? port : -1;
+  if (Status s = server_->Listen(host, port); !s.ok()) {
+    return s.code() == Status::Code::kInvalidArgument ? s.WithContext(options_.web_config_file)
+                                                      : s;
   }
-  if (port_ <= 0) return Status::Unavailable("cannot listen on " + listen);
-  RaiseListenBacklog(port_);
+  port_ = server_->port();
 
   if (Status s = Apply(std::move(config.value())); !s.ok()) return s;
   {
     std::lock_guard state_lock(state_mu_);
     reload_ = ReloadState{true, NowSeconds()};
   }
-  server_thread_ = std::thread([this] { server_->listen_after_bind(); });
+  server_->Start();
   eval_thread_ = std::thread([this] { EvaluationLoop(); });
   started_ = true;
   LogInfo("vigil started", {{"listen", host + ":" + std::to_string(port_)},
@@ -241,8 +254,7 @@ Status App::Reload() {
 }
 
 void App::Stop() {
-  if (server_) server_->stop();
-  if (server_thread_.joinable()) server_thread_.join();
+  if (server_) server_->Stop();
   {
     std::lock_guard lock(eval_mu_);
     eval_stop_ = true;
@@ -283,6 +295,20 @@ void App::InternalMetrics(MetricSink& agent) {
     std::lock_guard remote_lock(remote_mu_);
     if (remote_) remote_->Collect(agent);
   }
+  if (server_) {
+    http::ServerStats web = server_->Stats();
+    agent.Gauge("vigil_http_connections", "HTTP connections open.", {},
+                static_cast<double>(web.connections_open));
+    agent.Counter("vigil_http_connections_accepted_total", "HTTP connections accepted.", {},
+                  static_cast<double>(web.connections_accepted));
+    agent.Counter("vigil_http_requests_total", "HTTP requests read completely.", {},
+                  static_cast<double>(web.requests));
+    for (const auto& [reason, n] : web.rejected) {
+      agent.Counter("vigil_http_rejected_total",
+                    "HTTP requests and connections refused or closed by a limit, by reason.",
+                    {{"reason", reason}}, static_cast<double>(n));
+    }
+  }
   WindowStats window = window_.Stats();
   agent.Gauge("vigil_window_series", "Series held in the window.", {},
               static_cast<double>(window.series));
@@ -322,51 +348,67 @@ std::string App::Metrics() {
 }
 
 void App::InstallHandlers() {
-  httplib::Server& s = *server_;
-  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  http::Server& s = *server_;
+  using http::Lane;
+  using http::Request;
+  using http::Response;
+  s.SetFilter([this](const Request& req, Response& res) {
     std::shared_ptr<BasicAuth> auth;
     {
       std::lock_guard lock(auth_mu_);
       auth = auth_;
     }
-    if (!auth || auth->Check(req.get_header_value("Authorization"))) {
-      return httplib::Server::HandlerResponse::Unhandled;
+    if (!auth) return true;
+    const std::string* header = req.Header("authorization");
+    BasicAuth::Outcome outcome = auth->Check(header ? *header : "");
+    if (outcome == BasicAuth::Outcome::kAccepted) return true;
+    if (outcome == BasicAuth::Outcome::kBusy) {
+      res.headers.emplace_back("Retry-After", "1");
+      res.Set(429, "{\"error\":\"too many login attempts at once; retry\"}", "application/json");
+      return false;
     }
-    res.status = 401;
-    res.set_header("WWW-Authenticate", "Basic realm=\"vigil\"");
-    res.set_content("{\"error\":\"unauthorized\"}", "application/json");
-    return httplib::Server::HandlerResponse::Handled;
+    res.headers.emplace_back("WWW-Authenticate", "Basic realm=\"vigil\"");
+    res.Set(401, "{\"error\":\"unauthorized\"}", "application/json");
+    return false;
   });
-  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(Metrics(), kMetricsContentType);
+  s.Handle("GET", "/metrics", Lane::kFast, [this](const Request&, Response& res) {
+    res.Set(200, Metrics(), kMetricsContentType);
   });
-  s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("vigil is healthy.\n", "text/plain");
+  s.Handle("GET", "/-/healthy", Lane::kFast, [](const Request&, Response& res) {
+    res.Set(200, "vigil is healthy.\n", "text/plain");
   });
-  s.Get("/-/ready", [this](const httplib::Request&, httplib::Response& res) {
+  s.Handle("GET", "/-/ready", Lane::kFast, [this](const Request&, Response& res) {
     if (Ready()) {
-      res.set_content("vigil is ready.\n", "text/plain");
+      res.Set(200, "vigil is ready.\n", "text/plain");
     } else {
-      res.status = 503;
-      res.set_content("vigil is not ready: the first collections are running.\n", "text/plain");
+      res.Set(503, "vigil is not ready: the first collections are running.\n", "text/plain");
     }
   });
-  auto reload = [this](const httplib::Request&, httplib::Response& res) {
+  auto reload = [this](const Request& req, Response& res) {
+    if (!options_.enable_lifecycle) {
+      res.Set(403, "Lifecycle API is not enabled (start vigil with --web.enable-lifecycle).\n",
+              "text/plain");
+      return;
+    }
+    if (Status cross = CheckNotCrossSite(req); !cross.ok()) {
+      res.Set(403, cross.message() + "\n", "text/plain");
+      return;
+    }
     Status st = Reload();
     if (!st.ok()) {
-      res.status = 500;
-      res.set_content("failed to reload config: " + st.message() + "\n", "text/plain");
+      res.Set(500, "failed to reload config: " + st.message() + "\n", "text/plain");
     } else {
-      res.set_content("config reloaded\n", "text/plain");
+      res.Set(200, "config reloaded\n", "text/plain");
     }
   };
-  s.Post("/-/reload", reload);
-  s.Put("/-/reload", reload);
+  // Reload runs on the query lane: it can take seconds and must not hold up /metrics.
+  s.Handle("POST", "/-/reload", Lane::kQuery, reload);
+  s.Handle("PUT", "/-/reload", Lane::kQuery, reload);
   web::RegisterStatusPage(s);  // "/" and "/static/*": the status page (agent/web)
   // Documents collectors attach beside their metrics, by kind and name: the top statements
   // with full text, who blocks whom. {"status":"success","data":[{"target":..,"data":..}]}.
   auto attachment = [this](const std::string& kind, const std::string& key) {
-    return [this, kind, key](const httplib::Request&, httplib::Response& res) {
+    return [this, kind, key](const Request&, Response& res) {
       std::string body = "{\"status\":\"success\",\"data\":[";
       bool first = true;
       for (const CollectorState& st : store_.States()) {
@@ -378,44 +420,21 @@ void App::InstallHandlers() {
         body += "{\"target\":" + nlohmann::json(st.target).dump() + ",\"data\":" + it->second + "}";
       }
       body += "]}";
-      res.set_content(body, "application/json");
+      res.Set(200, std::move(body), "application/json");
     };
   };
-  auto query = [this](const httplib::Request& req, httplib::Response& res) {
-    std::string q = req.get_param_value("query");
-    std::optional<TimestampMs> t = req.has_param("time")
-                                       ? ParseTimeParam(req.get_param_value("time"))
-                                       : SystemClock::Get().Now();
-    if (!t) {
-      res.status = 400;
-      res.set_content(ErrorJson("bad_data", "invalid parameter \"time\""), "application/json");
-      return;
-    }
-    Result<promql::Value> v = engine_.InstantQuery(window_, q, *t);
-    if (!v.ok()) res.status = v.status().code() == Status::Code::kInvalidArgument ? 400 : 422;
-    res.set_content(promql::FormatQueryResult(v), "application/json");
+  auto query = [this](const Request& req, Response& res) {
+    ServeInstantQuery(engine_, window_, req, SystemClock::Get().Now(), res);
   };
-  s.Get("/api/v1/query", query);
-  s.Post("/api/v1/query", query);
-  auto query_range = [this](const httplib::Request& req, httplib::Response& res) {
-    std::optional<TimestampMs> start = ParseTimeParam(req.get_param_value("start"));
-    std::optional<TimestampMs> end = ParseTimeParam(req.get_param_value("end"));
-    std::optional<std::int64_t> step = ParseStepParam(req.get_param_value("step"));
-    if (!start || !end || !step || *end < *start || (*end - *start) / *step > 11000) {
-      res.status = 400;
-      res.set_content(ErrorJson("bad_data", "invalid start, end or step (at most 11,000 points)"),
-                      "application/json");
-      return;
-    }
-    Result<promql::Value> v =
-        engine_.RangeQuery(window_, req.get_param_value("query"), *start, *end, *step);
-    if (!v.ok()) res.status = v.status().code() == Status::Code::kInvalidArgument ? 400 : 422;
-    res.set_content(promql::FormatQueryResult(v), "application/json");
+  s.Handle("GET", "/api/v1/query", Lane::kQuery, query);
+  s.Handle("POST", "/api/v1/query", Lane::kQuery, query);
+  auto query_range = [this](const Request& req, Response& res) {
+    ServeRangeQuery(engine_, window_, req, res);
   };
-  s.Get("/api/v1/query_range", query_range);
-  s.Post("/api/v1/query_range", query_range);
+  s.Handle("GET", "/api/v1/query_range", Lane::kQuery, query_range);
+  s.Handle("POST", "/api/v1/query_range", Lane::kQuery, query_range);
   // Every collector instance with its health: what the status page's overview shows.
-  s.Get("/api/v1/collectors", [this](const httplib::Request&, httplib::Response& res) {
+  s.Handle("GET", "/api/v1/collectors", Lane::kFast, [this](const Request&, Response& res) {
     nlohmann::json list = nlohmann::json::array();
     for (const CollectorState& st : store_.States()) {
       std::size_t series = 0;
@@ -437,21 +456,18 @@ void App::InstallHandlers() {
                       {"series", series}});
     }
     nlohmann::json out = {{"status", "success"}, {"data", list}};
-    res.set_content(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    "application/json");
+    res.Set(200, out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+            "application/json");
   });
-  s.Get("/api/v1/rules", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(rules_.RulesJson(), "application/json");
+  // Rules and alerts wait for an evaluation pass: the query lane, so /metrics never waits.
+  s.Handle("GET", "/api/v1/rules", Lane::kQuery, [this](const Request&, Response& res) {
+    res.Set(200, rules_.RulesJson(), "application/json");
   });
-  s.Get("/api/v1/alerts", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(rules_.AlertsJson(), "application/json");
+  s.Handle("GET", "/api/v1/alerts", Lane::kQuery, [this](const Request&, Response& res) {
+    res.Set(200, rules_.AlertsJson(), "application/json");
   });
-  s.Get("/api/v1/postgres/statements", attachment("postgres", "statements"));
-  s.Get("/api/v1/postgres/blocking", attachment("postgres", "blocking"));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content("{\"error\":\"internal error\"}", "application/json");
-  });
+  s.Handle("GET", "/api/v1/postgres/statements", Lane::kFast, attachment("postgres", "statements"));
+  s.Handle("GET", "/api/v1/postgres/blocking", Lane::kFast, attachment("postgres", "blocking"));
 }
 
 }  // namespace vigil

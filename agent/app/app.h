@@ -14,14 +14,11 @@
 #include "agent/core/collection_store.h"
 #include "agent/core/scheduler.h"
 #include "agent/core/self_metrics.h"
+#include "agent/http/server.h"
 #include "agent/notifier/notifier.h"
 #include "agent/remote/remote_writer.h"
 #include "agent/window/series_window.h"
 #include "rules/promql/engine.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace vigil {
 
@@ -29,6 +26,9 @@ struct AppOptions {
   std::string config_file;
   std::string listen_address;   // overrides web.listen_address when set
   std::string web_config_file;  // TLS and basic auth (exporter-toolkit format)
+  bool enable_lifecycle = false;  // --web.enable-lifecycle: /-/reload over HTTP
+  promql::EngineOptions engine;   // --query.timeout, --query.max-samples
+  http::ServerOptions web;        // --web.* limits, --query.max-concurrency (query_workers)
 };
 
 class App {
@@ -62,7 +62,7 @@ class App {
   AppOptions options_;
   CollectionStore store_;
   SeriesWindow window_{std::chrono::minutes(15)};
-  promql::Engine engine_;
+  promql::Engine engine_{options_.engine};
   RuleEvaluator rules_{&window_, &engine_};
   std::mutex notifier_mu_;
   std::unique_ptr<Notifier> notifier_;            // GUARDED_BY(notifier_mu_)
@@ -76,8 +76,7 @@ class App {
   std::mutex reload_mu_;                  // serializes Start/Reload/Stop
   Config config_;                         // GUARDED_BY(reload_mu_)
   std::unique_ptr<Scheduler> scheduler_;  // GUARDED_BY(reload_mu_)
-  std::unique_ptr<httplib::Server> server_;
-  std::thread server_thread_;
+  std::unique_ptr<http::Server> server_;
   std::mutex auth_mu_;
   std::shared_ptr<BasicAuth> auth_;  // null: no basic auth; GUARDED_BY(auth_mu_)
   int port_ = 0;

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -11,6 +12,7 @@
 
 #include "agent/api/query_api.h"
 #include "agent/app/app.h"
+#include "agent/base/duration.h"
 #include "agent/base/log.h"
 #include "agent/core/version.h"
 #include "rules/manager.h"
@@ -37,6 +39,12 @@ Flags:
   --config.file=FILE           configuration file (default vigil.yml)
   --web.listen-address=ADDR    address to serve on (overrides web.listen_address)
   --web.config.file=FILE       TLS and basic auth for every endpoint (exporter-toolkit format)
+  --web.enable-lifecycle       allow /-/reload over HTTP (SIGHUP always reloads)
+  --web.max-connections=N      most HTTP connections open at once (default 512)
+  --web.read-timeout=DURATION  most time to read one request head (default 10s)
+  --query.timeout=DURATION     most time one query or rule may run (default 2m)
+  --query.max-samples=N        most samples one query or rule may hold (default 1000000)
+  --query.max-concurrency=N    queries evaluated at once; more wait, up to 64 (default 2)
   --log.level=LEVEL            debug, info, warn or error (default info)
   --time=T                     (query) evaluation time: Unix seconds or RFC 3339; default now
   --data=FILE                  (query) evaluate offline over an OpenMetrics file with timestamps
@@ -51,7 +59,9 @@ struct Flags {
   std::string web_config_file;
   std::string log_level = "info";
   std::string time, data, url = "http://127.0.0.1:9633";
-  bool help = false, version = false;
+  std::string web_max_connections = "512", web_read_timeout = "10s";
+  std::string query_timeout = "2m", query_max_samples = "1000000", query_max_concurrency = "2";
+  bool help = false, version = false, enable_lifecycle = false;
   std::vector<std::string> positional;
 };
 
@@ -70,8 +80,9 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args, Flag
       name = name.substr(0, eq);
       has_value = true;
     }
-    if (name == "help" || name == "version") {
-      (name == "help" ? flags.help : flags.version) = true;
+    if (name == "help" || name == "version" || name == "web.enable-lifecycle") {
+      (name == "help" ? flags.help : name == "version" ? flags.version : flags.enable_lifecycle) =
+          true;
       continue;
     }
     std::string* target = name == "config.file"          ? &flags.config_file
@@ -81,6 +92,11 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args, Flag
                           : name == "time"               ? &flags.time
                           : name == "data"               ? &flags.data
                           : name == "url"                ? &flags.url
+                          : name == "web.max-connections" ? &flags.web_max_connections
+                          : name == "web.read-timeout"    ? &flags.web_read_timeout
+                          : name == "query.timeout"       ? &flags.query_timeout
+                          : name == "query.max-samples"   ? &flags.query_max_samples
+                          : name == "query.max-concurrency" ? &flags.query_max_concurrency
                                                          : nullptr;
     if (target == nullptr) return "unknown flag --" + name;
     if (!has_value) {
@@ -180,6 +196,41 @@ int Query(const Flags& flags, const std::string& expr, std::ostream& out, std::o
   return res->status == 200 ? 0 : 1;
 }
 
+// A whole number in [min, max], or null.
+std::optional<std::int64_t> Count(const std::string& text, std::int64_t min, std::int64_t max) {
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < min || n > max) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+// The --query.* and --web.* limits into `options`; a message naming the bad flag otherwise.
+std::optional<std::string> ServeLimits(const Flags& flags, AppOptions& options) {
+  options.enable_lifecycle = flags.enable_lifecycle;
+  Result<Duration> timeout = ParseDuration(flags.query_timeout);
+  if (!timeout.ok() || timeout->count() <= 0) {
+    return "--query.timeout: want a positive duration, got \"" + flags.query_timeout + "\"";
+  }
+  options.engine.timeout = *timeout;
+  std::optional<std::int64_t> samples = Count(flags.query_max_samples, 1, 1'000'000'000);
+  if (!samples) return "--query.max-samples: want a number from 1 to 1000000000";
+  options.engine.max_samples = *samples;
+  std::optional<std::int64_t> concurrency = Count(flags.query_max_concurrency, 1, 64);
+  if (!concurrency) return "--query.max-concurrency: want a number from 1 to 64";
+  options.web.query_workers = static_cast<std::size_t>(*concurrency);
+  std::optional<std::int64_t> connections = Count(flags.web_max_connections, 8, 65536);
+  if (!connections) return "--web.max-connections: want a number from 8 to 65536";
+  options.web.max_connections = static_cast<std::size_t>(*connections);
+  Result<Duration> read = ParseDuration(flags.web_read_timeout);
+  if (!read.ok() || read->count() <= 0) {
+    return "--web.read-timeout: want a positive duration, got \"" + flags.web_read_timeout + "\"";
+  }
+  options.web.header_timeout = *read;
+  return std::nullopt;
+}
+
 int Serve(const Flags& flags, std::ostream& err) {
   // Signals are taken synchronously by this thread; every thread started later inherits the
   // mask, so none of them is interrupted by SIGHUP or SIGTERM.
@@ -189,7 +240,12 @@ int Serve(const Flags& flags, std::ostream& err) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  App app(AppOptions{flags.config_file, flags.listen_address, flags.web_config_file});
+  AppOptions options{flags.config_file, flags.listen_address, flags.web_config_file};
+  if (std::optional<std::string> problem = ServeLimits(flags, options)) {
+    err << "vigil: " << *problem << "\n";
+    return 2;
+  }
+  App app(options);
   if (Status s = app.Start(); !s.ok()) {
     err << "vigil: " << s.message() << "\n";
     return 1;

@@ -1,6 +1,7 @@
 #include "agent/app/web_auth.h"
 
 #include <crypt.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <yaml-cpp/yaml.h>
@@ -79,29 +80,43 @@ Result<WebAuthConfig> LoadWebAuthConfig(const std::string& path) {
   return out;
 }
 
-bool BasicAuth::Check(const std::string& authorization) {
-  if (!authorization.starts_with("Basic ")) return false;
+BasicAuth::Outcome BasicAuth::Check(const std::string& authorization) {
+  if (!authorization.starts_with("Basic ") || authorization.size() > 4096) {
+    return Outcome::kRefused;
+  }
   std::string decoded = Base64Decode(authorization.substr(6));
   std::size_t colon = decoded.find(':');
-  if (colon == std::string::npos) return false;
+  if (colon == std::string::npos) return Outcome::kRefused;
   std::string user = decoded.substr(0, colon), password = decoded.substr(colon + 1);
-  auto it = users_.find(user);
-  if (it == users_.end()) return false;
-  std::string digest = Digest(it->second + "\n" + decoded);  // salted by the stored hash
+  // Every name is compared, in constant time, so the time taken does not tell which exist.
+  const std::string* hash = nullptr;
+  for (const auto& [name, h] : users_) {
+    bool same = name.size() == user.size() && CRYPTO_memcmp(name.data(), user.data(), name.size()) == 0;
+    if (same) hash = &h;
+  }
+  // An unknown user is checked against a hash of the same cost, and always refused.
+  static const std::string kDummyHash =
+      "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
+  const std::string& against = hash != nullptr ? *hash : kDummyHash;
+  std::string digest = Digest(against + "\n" + decoded);  // salted by the stored hash
   {
     std::lock_guard lock(mu_);
-    if (verified_.count(digest)) return true;
+    if (accepted_.count(digest)) return Outcome::kAccepted;
+    if (refused_.count(digest)) return Outcome::kRefused;
   }
+  std::unique_lock bcrypt(bcrypt_mu_, std::try_to_lock);
+  if (!bcrypt.owns_lock()) return Outcome::kBusy;
   crypt_data data;
   std::memset(&data, 0, sizeof data);
-  const char* result = crypt_r(password.c_str(), it->second.c_str(), &data);
-  bool ok = result != nullptr && result[0] != '*' && it->second == result;
-  if (ok) {
-    std::lock_guard lock(mu_);
-    if (verified_.size() > 1000) verified_.clear();
-    verified_.insert(digest);
-  }
-  return ok;
+  const char* result = crypt_r(password.c_str(), against.c_str(), &data);
+  bool ok = hash != nullptr && result != nullptr && result[0] != '*' &&
+            std::strlen(result) == against.size() &&
+            CRYPTO_memcmp(result, against.data(), against.size()) == 0;
+  std::lock_guard lock(mu_);
+  std::set<std::string>& cache = ok ? accepted_ : refused_;
+  if (cache.size() >= kMaxCached) cache.clear();
+  cache.insert(digest);
+  return ok ? Outcome::kAccepted : Outcome::kRefused;
 }
 
 }  // namespace vigil

@@ -4,8 +4,11 @@
 //   tls_server_config: {cert_file: server.crt, key_file: server.key}
 //   basic_auth_users: {alice: $2y$10$...}
 //
-// BasicAuth is thread-safe; verified credentials are cached (bcrypt is slow by design) as a
-// salted digest, never as the password.
+// BasicAuth is thread-safe. bcrypt is slow by design, so a login flood must not burn the CPU:
+// outcomes are cached (accepted and refused, each bounded) as salted digests, never as the
+// password, and at most one bcrypt runs at a time: a check that would wait for it answers
+// kBusy instead (the server says 429). Names and hashes are compared in constant time, and an
+// unknown user costs a bcrypt like a known one.
 #pragma once
 
 #include <map>
@@ -27,16 +30,22 @@ Result<WebAuthConfig> LoadWebAuthConfig(const std::string& path);
 
 class BasicAuth {
  public:
+  enum class Outcome { kAccepted, kRefused, kBusy };
+
   explicit BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {}
   bool enabled() const { return !users_.empty(); }
-  // True when `authorization` ("Basic base64(user:password)") names a user whose bcrypt hash
-  // matches the password.
-  bool Check(const std::string& authorization);
+  // kAccepted when `authorization` ("Basic base64(user:password)") names a user whose bcrypt
+  // hash matches the password; kBusy when another check is running bcrypt.
+  Outcome Check(const std::string& authorization);
+
+  static constexpr std::size_t kMaxCached = 1000;  // per outcome
 
  private:
   std::map<std::string, std::string> users_;
   std::mutex mu_;
-  std::set<std::string> verified_;  // digests of accepted "user:password"; GUARDED_BY(mu_)
+  std::set<std::string> accepted_;  // digests of "user:password"; GUARDED_BY(mu_)
+  std::set<std::string> refused_;   // GUARDED_BY(mu_)
+  std::mutex bcrypt_mu_;            // one bcrypt at a time
 };
 
 }  // namespace vigil

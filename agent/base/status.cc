@@ -14,6 +14,10 @@ const char* CodeName(Status::Code code) {
       return "unavailable";
     case Status::Code::kDeadlineExceeded:
       return "deadline exceeded";
+    case Status::Code::kResourceExhausted:
+      return "resource exhausted";
+    case Status::Code::kCancelled:
+      return "cancelled";
     case Status::Code::kInternal:
       return "internal";
   }

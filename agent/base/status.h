@@ -14,7 +14,16 @@ namespace vigil {
 
 class Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kUnavailable, kDeadlineExceeded, kInternal };
+  enum class Code {
+    kOk,
+    kInvalidArgument,
+    kNotFound,
+    kUnavailable,
+    kDeadlineExceeded,
+    kResourceExhausted,  // a budget ran out (samples, bytes, series)
+    kCancelled,          // the caller went away
+    kInternal
+  };
 
   Status() = default;  // OK
   static Status Ok() { return Status(); }
@@ -26,6 +35,10 @@ class Status {
   static Status DeadlineExceeded(std::string msg) {
     return {Code::kDeadlineExceeded, std::move(msg)};
   }
+  static Status ResourceExhausted(std::string msg) {
+    return {Code::kResourceExhausted, std::move(msg)};
+  }
+  static Status Cancelled(std::string msg) { return {Code::kCancelled, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }

@@ -1,7 +1,5 @@
 #include "agent/web/status_page.h"
 
-#include <httplib.h>
-
 #include <string>
 
 #include "agent/web/assets.h"
@@ -19,32 +17,32 @@ namespace {
 
 // The assets change only with the binary, so the binary's asset bytes are a fine validator;
 // no-cache makes the browser revalidate after an upgrade instead of running a stale page.
-void Serve(const Asset& asset, httplib::Response& res) {
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Content-Type-Options", "nosniff");
+void Serve(const Asset& asset, http::Response& res) {
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
   // Everything is same-origin; inline scripts, frames and foreign hosts are not needed.
-  res.set_header("Content-Security-Policy",
-                 "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                 "script-src 'self'; frame-ancestors 'none'");
-  res.set_content(std::string(asset.body()), asset.content_type);
+  res.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                           "script-src 'self'; frame-ancestors 'none'");
+  res.Set(200, std::string(asset.body()), asset.content_type);
 }
 
 }  // namespace
 
-void RegisterStatusPage(httplib::Server& server) {
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+void RegisterStatusPage(http::Server& server) {
+  server.Handle("GET", "/", http::Lane::kFast, [](const http::Request&, http::Response& res) {
     if (const Asset* a = FindAsset("index.html")) Serve(*a, res);
   });
-  server.Get(R"(/static/([A-Za-z0-9_.-]+))",
-             [](const httplib::Request& req, httplib::Response& res) {
-               const Asset* a = FindAsset(req.matches[1].str());
-               if (a == nullptr || std::string_view(a->name) == "index.html") {
-                 res.status = 404;
-                 res.set_content("not found\n", "text/plain");
-                 return;
-               }
-               Serve(*a, res);
-             });
+  server.Handle("GET", "/static/", http::Lane::kFast,
+                [](const http::Request& req, http::Response& res) {
+                  std::string_view name = std::string_view(req.path).substr(8);
+                  const Asset* a = FindAsset(name);
+                  if (a == nullptr || name == "index.html") {
+                    res.Set(404, "not found\n", "text/plain");
+                    return;
+                  }
+                  Serve(*a, res);
+                });
 }
 
 }  // namespace vigil::web

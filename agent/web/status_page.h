@@ -3,13 +3,11 @@
 // postgres/statements, postgres/blocking, query, query_range); it has no state of its own.
 #pragma once
 
-namespace httplib {
-class Server;
-}
+#include "agent/http/server.h"
 
 namespace vigil::web {
 
-// Serves "/" (index.html) and "/static/<asset>" on `server`.
-void RegisterStatusPage(httplib::Server& server);
+// Serves "/" (index.html) and "/static/<asset>" on `server` (the fast lane).
+void RegisterStatusPage(http::Server& server);
 
 }  // namespace vigil::web

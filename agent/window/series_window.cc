@@ -126,14 +126,24 @@ void SeriesWindow::DropSource(const std::string& source, TimestampMs t) {
 }
 
 Result<std::vector<promql::Series>> SeriesWindow::Select(
-    const std::vector<promql::LabelMatcher>& matchers, TimestampMs mint, TimestampMs maxt) const {
+    const std::vector<promql::LabelMatcher>& matchers, TimestampMs mint, TimestampMs maxt,
+    const promql::SelectLimits& limits) const {
   std::shared_lock lock(mu_);
   std::vector<promql::Series> out;
+  if (mint > maxt) return out;
+  std::int64_t points_left = limits.max_points;
+  Status stop;
+  std::size_t considered = 0;
+  // Returns false once the query must stop (budget, deadline or cancellation) and sets `stop`.
   auto consider = [&](Id id) {
+    if (limits.ctx != nullptr && ++considered % 64 == 0) {
+      stop = limits.ctx->Check();
+      if (!stop.ok()) return false;
+    }
     const MemSeries* s = series_[id].get();
-    if (s == nullptr || s->chunks.empty() || s->last_t < mint) return;
+    if (s == nullptr || s->chunks.empty() || s->last_t < mint) return true;
     for (const promql::LabelMatcher& m : matchers) {
-      if (!m.MatchesLabels(s->labels)) return;
+      if (!m.MatchesLabels(s->labels)) return true;
     }
     promql::Series series{s->labels, {}};
     for (const XorChunk& c : s->chunks) {
@@ -142,19 +152,29 @@ Result<std::vector<promql::Series>> SeriesWindow::Select(
         if (t >= mint && t <= maxt) series.points.push_back({t, v});
       });
     }
+    points_left -= static_cast<std::int64_t>(series.points.size());
+    if (points_left < 0) {
+      stop = Status::ResourceExhausted(promql::kTooManySamplesError);
+      return false;
+    }
     if (!series.points.empty()) out.push_back(std::move(series));
+    return true;
   };
   // An equality matcher on the name narrows the scan to that name's series.
   for (const promql::LabelMatcher& m : matchers) {
     if (m.name() == "__name__" && m.type() == promql::LabelMatcher::Type::kEqual) {
       auto it = by_name_.find(m.value());
       if (it != by_name_.end()) {
-        for (Id id : it->second) consider(id);
+        for (Id id : it->second) {
+          if (!consider(id)) return stop;
+        }
       }
       return out;
     }
   }
-  for (Id id = 0; id < series_.size(); ++id) consider(id);
+  for (Id id = 0; id < series_.size(); ++id) {
+    if (!consider(id)) return stop;
+  }
   return out;
 }
 

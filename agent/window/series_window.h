@@ -64,8 +64,9 @@ class SeriesWindow final : public promql::Querier {
   // Marks every series of `source` stale at `t` and forgets the source (e.g. after a reload).
   void DropSource(const std::string& source, TimestampMs t);
 
-  Result<std::vector<promql::Series>> Select(const std::vector<promql::LabelMatcher>& matchers,
-                                             TimestampMs mint, TimestampMs maxt) const override;
+  Result<std::vector<promql::Series>> Select(
+      const std::vector<promql::LabelMatcher>& matchers, TimestampMs mint, TimestampMs maxt,
+      const promql::SelectLimits& limits = {}) const override;
   WindowStats Stats() const;
   // Drops chunks that ended before now - retention and series left with nothing.
   void Compact(TimestampMs now);

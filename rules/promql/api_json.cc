@@ -124,15 +124,43 @@ std::string FormatQueryResponse(const Value& v) {
          "}}";
 }
 
-std::string FormatQueryError(const Status& status) {
+std::string_view QueryErrorType(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kDeadlineExceeded:
+      return "timeout";
+    case Status::Code::kCancelled:
+      return "canceled";
+    case Status::Code::kResourceExhausted:
+      return "execution";
+    case Status::Code::kUnavailable:
+      return "unavailable";
+    case Status::Code::kInternal:
+      return "internal";
+    default:
+      break;
+  }
   // Parse errors and query validation errors are "bad_data" in Prometheus' API.
   const std::string& m = status.message();
   const bool parse = m.find("parse error") != std::string::npos ||
                      m.rfind("invalid expression type", 0) == 0 ||
                      m.rfind("zero or negative query resolution step", 0) == 0 ||
-                     m.rfind("end timestamp must not be before start time", 0) == 0;
-  return std::string("{\"status\":\"error\",\"errorType\":\"") +
-         (parse ? "bad_data" : "execution") + "\",\"error\":" + JsonString(status.message()) + "}";
+                     m.rfind("end timestamp must not be before start time", 0) == 0 ||
+                     m.rfind("invalid parameter", 0) == 0;
+  return parse ? "bad_data" : "execution";
+}
+
+int QueryErrorHttpStatus(const Status& status) {
+  std::string_view type = QueryErrorType(status);
+  if (type == "bad_data") return 400;
+  if (type == "timeout" || type == "unavailable") return 503;
+  if (type == "canceled") return 499;  // Prometheus: the client closed the connection
+  if (type == "internal") return 500;
+  return 422;
+}
+
+std::string FormatQueryError(const Status& status) {
+  return "{\"status\":\"error\",\"errorType\":\"" + std::string(QueryErrorType(status)) +
+         "\",\"error\":" + JsonString(status.message()) + "}";
 }
 
 std::string FormatQueryResult(const Result<Value>& r) {

@@ -15,7 +15,12 @@ namespace vigil::promql {
 
 // `t` stamps scalar and string results (the query time).
 std::string FormatQueryResponse(const Value& v);
-// errorType "bad_data" for parse and query validation errors, "execution" otherwise.
+// Prometheus's errorType of a failed query: "bad_data" (parse and parameter errors),
+// "timeout" (DeadlineExceeded), "canceled" (Cancelled), "execution" (too many samples and
+// evaluation errors), "unavailable", "internal".
+std::string_view QueryErrorType(const Status& status);
+// The HTTP status Prometheus answers with for that errorType: 400, 503, 499, 422, 503, 500.
+int QueryErrorHttpStatus(const Status& status);
 std::string FormatQueryError(const Status& status);
 std::string FormatQueryResult(const Result<Value>& r);
 

@@ -40,13 +40,10 @@ Labels AbsentLabels(const Expr* arg) {
   return out;
 }
 
-const char kTooManySamples[] =
-    "query processing would load too many samples into memory in query execution";
-
 class Evaluator {
  public:
-  Evaluator(const Querier& querier, const EngineOptions& options)
-      : querier_(querier), options_(options) {}
+  Evaluator(const Querier& querier, const EngineOptions& options, const QueryContext& ctx)
+      : querier_(querier), options_(options), ctx_(ctx) {}
 
   Status Prefetch(const Expr& e, TimestampMs start, TimestampMs end) {
     switch (e.kind) {
@@ -114,7 +111,11 @@ class Evaluator {
   }
 
   const Status& status() const { return err_; }
-  void ResetStep() { samples_ = 0; }
+  // Starts an evaluation step: checks the deadline and cancellation.
+  void ResetStep() {
+    samples_ = 0;
+    if (Status s = ctx_.Check(); !s.ok() && err_.ok()) err_ = s;
+  }
   void AddResultSamples(std::int64_t n) {
     result_samples_ += n;
     CheckSamples();
@@ -124,8 +125,10 @@ class Evaluator {
   Status Load(const VectorSelector& vs, TimestampMs mint, TimestampMs maxt) {
     auto it = ranges_.find(&vs);
     if (it != ranges_.end()) return Status::Ok();
-    auto res = querier_.Select(vs.matchers, mint, maxt);
+    SelectLimits limits{options_.max_samples - loaded_, &ctx_};
+    auto res = querier_.Select(vs.matchers, mint, maxt, limits);
     if (!res.ok()) return res.status();
+    for (const Series& s : *res) loaded_ += static_cast<std::int64_t>(s.points.size());
     // Prometheus sees series in label order; that decides ties in topk/bottomk and the order
     // NaN meets min/max. Storage usually returns them sorted already.
     auto by_labels = [](const Series& a, const Series& b) { return a.metric < b.metric; };
@@ -138,7 +141,7 @@ class Evaluator {
 
   void CheckSamples() {
     if (err_.ok() && samples_ + result_samples_ > options_.max_samples) {
-      err_ = Status::InvalidArgument(kTooManySamples);
+      err_ = Status::ResourceExhausted(kTooManySamplesError);
     }
   }
 
@@ -162,7 +165,14 @@ class Evaluator {
     Matrix out;
     const TimestampMs maxt = ts - ms.selector->offset_ms;
     const TimestampMs mint = maxt - ms.range_ms;
+    std::size_t n = 0;
     for (const auto& s : ranges_[ms.selector.get()]) {
+      if (++n % 256 == 0) {
+        if (Status st = ctx_.Check(); !st.ok()) {
+          if (err_.ok()) err_ = st;
+          return out;
+        }
+      }
       auto lo = std::lower_bound(s.points.begin(), s.points.end(), mint,
                                  [](const Point& p, TimestampMs t) { return p.t < t; });
       Series r{s.metric, {}};
@@ -319,6 +329,8 @@ class Evaluator {
 
   const Querier& querier_;
   const EngineOptions& options_;
+  const QueryContext& ctx_;
+  std::int64_t loaded_ = 0;  // points loaded from storage
   std::unordered_map<const VectorSelector*, std::vector<Series>> ranges_;
   Status err_;
   std::int64_t samples_ = 0;
@@ -327,10 +339,12 @@ class Evaluator {
 
 }  // namespace
 
-Result<Value> Engine::Instant(const Querier& querier, const Expr& expr, TimestampMs t) const {
-  Evaluator ev(querier, options_);
+Result<Value> Engine::Instant(const Querier& querier, const Expr& expr, TimestampMs t,
+                              const QueryContext& ctx) const {
+  Evaluator ev(querier, options_, ctx);
   Status s = ev.Prefetch(expr, t, t);
   if (!s.ok()) return s;
+  ev.ResetStep();
   Value v = ev.Eval(expr, t);
   if (!ev.status().ok()) return ev.status();
   for (auto& smp : v.vector) smp.t = t;
@@ -338,7 +352,7 @@ Result<Value> Engine::Instant(const Querier& querier, const Expr& expr, Timestam
 }
 
 Result<Value> Engine::Range(const Querier& querier, const Expr& expr, TimestampMs start,
-                            TimestampMs end, std::int64_t step_ms) const {
+                            TimestampMs end, std::int64_t step_ms, const QueryContext& ctx) const {
   if (step_ms <= 0) return Status::InvalidArgument("zero or negative query resolution step");
   if (end < start) return Status::InvalidArgument("end timestamp must not be before start time");
   ValueType type = expr.Type();
@@ -346,11 +360,11 @@ Result<Value> Engine::Range(const Querier& querier, const Expr& expr, TimestampM
     return Status::InvalidArgument(std::string("invalid expression type \"") + ValueTypeName(type) +
                                    "\" for range query, must be Scalar or instant Vector");
   }
-  Evaluator ev(querier, options_);
+  Evaluator ev(querier, options_, ctx);
   Status s = ev.Prefetch(expr, start, end);
   if (!s.ok()) return s;
   std::map<Labels, std::vector<Point>> series;
-  for (TimestampMs ts = start; ts <= end; ts += step_ms) {
+  for (TimestampMs ts = start;; ts += step_ms) {
     ev.ResetStep();
     Value v = ev.Eval(expr, ts);
     if (!ev.status().ok()) return ev.status();
@@ -362,24 +376,30 @@ Result<Value> Engine::Range(const Querier& querier, const Expr& expr, TimestampM
       ev.AddResultSamples(static_cast<std::int64_t>(v.vector.size()));
     }
     if (!ev.status().ok()) return ev.status();
+    // The next step would pass `end` (written so that it cannot overflow).
+    if (static_cast<std::uint64_t>(end) - static_cast<std::uint64_t>(ts) <
+        static_cast<std::uint64_t>(step_ms)) {
+      break;
+    }
   }
   Matrix m;
   for (auto& [labels, points] : series) m.push_back(Series{labels, std::move(points)});
   return Value::OfMatrix(std::move(m));
 }
 
-Result<Value> Engine::InstantQuery(const Querier& querier, std::string_view query,
-                                   TimestampMs t) const {
+Result<Value> Engine::InstantQuery(const Querier& querier, std::string_view query, TimestampMs t,
+                                   const QueryContext& ctx) const {
   auto e = ParseExpr(query);
   if (!e.ok()) return e.status();
-  return Instant(querier, **e, t);
+  return Instant(querier, **e, t, ctx);
 }
 
 Result<Value> Engine::RangeQuery(const Querier& querier, std::string_view query, TimestampMs start,
-                                 TimestampMs end, std::int64_t step_ms) const {
+                                 TimestampMs end, std::int64_t step_ms,
+                                 const QueryContext& ctx) const {
   auto e = ParseExpr(query);
   if (!e.ok()) return e.status();
-  return Range(querier, **e, start, end, step_ms);
+  return Range(querier, **e, start, end, step_ms, ctx);
 }
 
 }  // namespace vigil::promql

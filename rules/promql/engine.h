@@ -7,21 +7,29 @@
 // shared.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string_view>
 
 #include "agent/base/status.h"
 #include "rules/promql/ast.h"
 #include "rules/promql/querier.h"
+#include "rules/promql/query_context.h"
 #include "rules/promql/value.h"
 
 namespace vigil::promql {
 
 struct EngineOptions {
   std::int64_t lookback_delta_ms = 5 * 60 * 1000;
-  // Most samples one query may hold at once: those loaded for one evaluation step plus, for
-  // range queries, the result points so far ("query processing would load too many samples").
-  std::int64_t max_samples = 50'000'000;
+  // Most samples one query may hold at once (--query.max-samples): the points it loads from
+  // storage, and apart from those, the samples of one evaluation step plus, for range queries,
+  // the result points so far ("query processing would load too many samples"). A point costs
+  // 16 bytes and more in copies: 1,000,000 keeps one query within a few tens of MiB, an
+  // agent's share of a host, while the heaviest shipped rule over 40,000 series reads ~500,000.
+  std::int64_t max_samples = 1'000'000;
+  // How long one query may run (--query.timeout); callers build each query's QueryContext
+  // from it. Prometheus's default.
+  std::chrono::milliseconds timeout{std::chrono::minutes(2)};
 };
 
 class Engine {
@@ -30,17 +38,21 @@ class Engine {
 
   // Evaluates `expr` at time `t`. The result is a vector (samples stamped `t`), a scalar, a
   // string, or a matrix (for a bare range selector).
-  Result<Value> Instant(const Querier& querier, const Expr& expr, TimestampMs t) const;
+  // Every evaluation stops with ctx.Check()'s Status once that fails.
+  Result<Value> Instant(const Querier& querier, const Expr& expr, TimestampMs t,
+                        const QueryContext& ctx = QueryContext()) const;
   // Evaluates `expr` at start, start+step, ... <= end. The result is a matrix, one series per
   // label set; scalar results become a series without labels.
   // REQUIRES: step_ms > 0, end >= start.
   Result<Value> Range(const Querier& querier, const Expr& expr, TimestampMs start, TimestampMs end,
-                      std::int64_t step_ms) const;
+                      std::int64_t step_ms, const QueryContext& ctx = QueryContext()) const;
 
   // Parse and evaluate in one go.
-  Result<Value> InstantQuery(const Querier& querier, std::string_view query, TimestampMs t) const;
+  Result<Value> InstantQuery(const Querier& querier, std::string_view query, TimestampMs t,
+                             const QueryContext& ctx = QueryContext()) const;
   Result<Value> RangeQuery(const Querier& querier, std::string_view query, TimestampMs start,
-                           TimestampMs end, std::int64_t step_ms) const;
+                           TimestampMs end, std::int64_t step_ms,
+                           const QueryContext& ctx = QueryContext()) const;
 
   const EngineOptions& options() const { return options_; }
 

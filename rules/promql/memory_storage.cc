@@ -24,9 +24,15 @@ void MemoryStorage::Add(const Labels& labels, TimestampMs t, double v) {
 }
 
 Result<std::vector<Series>> MemoryStorage::Select(const std::vector<LabelMatcher>& matchers,
-                                                  TimestampMs mint, TimestampMs maxt) const {
+                                                  TimestampMs mint, TimestampMs maxt,
+                                                  const SelectLimits& limits) const {
   std::vector<Series> out;
+  std::int64_t points_left = limits.max_points;
+  if (mint > maxt) return out;
   for (const auto& [labels, points] : series_) {
+    if (limits.ctx != nullptr) {
+      if (Status s = limits.ctx->Check(); !s.ok()) return s;
+    }
     bool ok = true;
     for (const auto& m : matchers) {
       if (!m.MatchesLabels(labels)) {
@@ -40,6 +46,8 @@ Result<std::vector<Series>> MemoryStorage::Select(const std::vector<LabelMatcher
     auto hi = std::upper_bound(points.begin(), points.end(), maxt,
                                [](TimestampMs ts, const Point& p) { return ts < p.t; });
     if (lo >= hi) continue;
+    points_left -= hi - lo;
+    if (points_left < 0) return Status::ResourceExhausted(kTooManySamplesError);
     out.push_back(Series{labels, std::vector<Point>(lo, hi)});
   }
   return out;

@@ -21,7 +21,8 @@ class MemoryStorage final : public Querier {
   std::size_t SeriesCount() const { return series_.size(); }
 
   Result<std::vector<Series>> Select(const std::vector<LabelMatcher>& matchers, TimestampMs mint,
-                                     TimestampMs maxt) const override;
+                                     TimestampMs maxt,
+                                     const SelectLimits& limits = {}) const override;
 
  private:
   std::map<Labels, std::vector<Point>> series_;

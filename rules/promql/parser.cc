@@ -83,6 +83,16 @@ bool ParseNumber(const std::string& text, double* out) {
   return end != nullptr && *end == '\0';
 }
 
+// A range or offset: a duration of at most kMaxQueryDurationMs, so that query times plus
+// offsets, ranges and lookback never overflow.
+Result<std::int64_t> ParseQueryDuration(std::string_view text) {
+  Result<std::int64_t> d = ParseDuration(text);
+  if (d.ok() && *d > kMaxQueryDurationMs) {
+    return Status::InvalidArgument("duration \"" + std::string(text) + "\" is out of range");
+  }
+  return d;
+}
+
 // The depth of the tree, without recursion (it is what is being bounded).
 int TreeDepth(const Expr& root) {
   int max = 0;
@@ -407,7 +417,7 @@ class Parser {
         if (d.kind != TokenKind::kDuration) {
           return Fail(d.pos, "unexpected " + DescribeToken(d) + " in range, expected duration");
         }
-        auto dur = ParseDuration(d.text);
+        auto dur = ParseQueryDuration(d.text);
         if (!dur.ok()) return Fail(d.pos, dur.status().message());
         if (Peek().kind == TokenKind::kColon ||
             (Peek().kind == TokenKind::kIdent && Peek().text[0] == ':')) {
@@ -442,7 +452,7 @@ class Parser {
         if (d.kind != TokenKind::kDuration) {
           return Fail(d.pos, "unexpected " + DescribeToken(d) + " in offset, expected duration");
         }
-        auto dur = ParseDuration(d.text);
+        auto dur = ParseQueryDuration(d.text);
         if (!dur.ok()) return Fail(d.pos, dur.status().message());
         vs->offset_ms = neg ? -*dur : *dur;
         vs->has_offset = true;
@@ -719,6 +729,11 @@ class Parser {
 }  // namespace
 
 Result<ExprPtr> ParseExpr(std::string_view input) {
+  if (input.size() > kMaxQueryLength) {
+    return Status::InvalidArgument("1:1: parse error: query is " + std::to_string(input.size()) +
+                                   " bytes long, more than the " +
+                                   std::to_string(kMaxQueryLength) + " allowed");
+  }
   auto toks = Lex(input);
   if (!toks.ok()) return toks.status();
   Parser p(input, std::move(*toks));

@@ -10,6 +10,7 @@
 #include "agent/base/clock.h"
 #include "agent/base/status.h"
 #include "rules/promql/label_matcher.h"
+#include "rules/promql/query_context.h"
 #include "rules/promql/value.h"
 
 namespace vigil::promql {
@@ -22,8 +23,11 @@ class Querier {
   // timestamps lie in [mint, maxt] in ascending order. Staleness markers (StaleNaN) are
   // returned as points. Series with no point in the range may be left out. Any order of series
   // is accepted, but returning them sorted by labels saves the engine a sort.
+  // Stops with ResourceExhausted once more than `limits.max_points` points would be returned,
+  // and with the context's Status once `limits.ctx->Check()` fails. mint > maxt selects nothing.
   virtual Result<std::vector<Series>> Select(const std::vector<LabelMatcher>& matchers,
-                                             TimestampMs mint, TimestampMs maxt) const = 0;
+                                             TimestampMs mint, TimestampMs maxt,
+                                             const SelectLimits& limits = {}) const = 0;
 };
 
 }  // namespace vigil::promql

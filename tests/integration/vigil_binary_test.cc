@@ -49,7 +49,8 @@ struct RunningVigil {
   RunningVigil(const fs::path& config, const fs::path& log) {
     proc = std::make_unique<Subprocess>(
         std::vector<std::string>{VIGIL_BINARY, "--config.file=" + config.string(),
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                                 "--web.enable-lifecycle"},
         log.string());
     if (!testing::WaitForHttp("127.0.0.1", port, "/-/ready", 10s)) {
       FAIL("vigil did not become ready:\n" << proc->Output());
