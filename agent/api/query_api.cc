@@ -109,8 +109,9 @@ void ServeInstantQuery(const promql::Engine& engine, const promql::Querier& quer
   if (req.HasParam("time")) {
     std::optional<TimestampMs> parsed = ParseTimeParam(req.Param("time"));
     if (!parsed) {
-      BadData(res, "invalid parameter \"time\": want Unix seconds or RFC 3339, finite and "
-                   "within 2^53 ms of the epoch");
+      BadData(res,
+              "invalid parameter \"time\": want Unix seconds or RFC 3339, finite and "
+              "within 2^53 ms of the epoch");
       return;
     }
     t = *parsed;
@@ -124,14 +125,16 @@ void ServeRangeQuery(const promql::Engine& engine, const promql::Querier& querie
                      const http::Request& req, http::Response& res) {
   std::optional<TimestampMs> start = ParseTimeParam(req.Param("start"));
   if (!start) {
-    BadData(res, "invalid parameter \"start\": want Unix seconds or RFC 3339, finite and "
-                 "within 2^53 ms of the epoch");
+    BadData(res,
+            "invalid parameter \"start\": want Unix seconds or RFC 3339, finite and "
+            "within 2^53 ms of the epoch");
     return;
   }
   std::optional<TimestampMs> end = ParseTimeParam(req.Param("end"));
   if (!end) {
-    BadData(res, "invalid parameter \"end\": want Unix seconds or RFC 3339, finite and "
-                 "within 2^53 ms of the epoch");
+    BadData(res,
+            "invalid parameter \"end\": want Unix seconds or RFC 3339, finite and "
+            "within 2^53 ms of the epoch");
     return;
   }
   if (*end < *start) {
@@ -140,13 +143,15 @@ void ServeRangeQuery(const promql::Engine& engine, const promql::Querier& querie
   }
   std::optional<std::int64_t> step = ParseStepParam(req.Param("step"));
   if (!step) {
-    BadData(res, "invalid parameter \"step\": zero, negative or sub-millisecond query resolution "
-                 "step widths are not accepted. Try a positive integer");
+    BadData(res,
+            "invalid parameter \"step\": zero, negative or sub-millisecond query resolution "
+            "step widths are not accepted. Try a positive integer");
     return;
   }
   if ((*end - *start) / *step > kMaxPointsPerSeries) {
-    BadData(res, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
-                 "the query resolution (?step=XX)");
+    BadData(res,
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
+            "the query resolution (?step=XX)");
     return;
   }
   std::optional<promql::QueryContext> ctx = ContextFor(engine, req, res);

@@ -31,8 +31,8 @@ std::pair<std::string, int> SplitHostPort(const std::string& address) {
 // this host. curl, promtool and scripts send neither.
 Status CheckNotCrossSite(const http::Request& req) {
   if (const std::string* type = req.Header("content-type")) {
-    for (const char* form : {"application/x-www-form-urlencoded", "multipart/form-data",
-                             "text/plain"}) {
+    for (const char* form :
+         {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}) {
       if (type->starts_with(form)) {
         return Status::InvalidArgument("refused: a form post can come from another site");
       }
@@ -200,8 +200,7 @@ Status App::Start() {
   InstallHandlers();
   auto [host, port] = SplitHostPort(listen);
   if (Status s = server_->Listen(host, port); !s.ok()) {
-    return s.code() == Status::Code::kInvalidArgument ? s.WithContext(options_.web_config_file)
-                                                      : s;
+    return s.code() == Status::Code::kInvalidArgument ? s.WithContext(options_.web_config_file) : s;
   }
   port_ = server_->port();
 
@@ -371,9 +370,8 @@ void App::InstallHandlers() {
     res.Set(401, "{\"error\":\"unauthorized\"}", "application/json");
     return false;
   });
-  s.Handle("GET", "/metrics", Lane::kFast, [this](const Request&, Response& res) {
-    res.Set(200, Metrics(), kMetricsContentType);
-  });
+  s.Handle("GET", "/metrics", Lane::kFast,
+           [this](const Request&, Response& res) { res.Set(200, Metrics(), kMetricsContentType); });
   s.Handle("GET", "/-/healthy", Lane::kFast, [](const Request&, Response& res) {
     res.Set(200, "vigil is healthy.\n", "text/plain");
   });

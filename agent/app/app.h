@@ -24,8 +24,8 @@ namespace vigil {
 
 struct AppOptions {
   std::string config_file;
-  std::string listen_address;   // overrides web.listen_address when set
-  std::string web_config_file;  // TLS and basic auth (exporter-toolkit format)
+  std::string listen_address;     // overrides web.listen_address when set
+  std::string web_config_file;    // TLS and basic auth (exporter-toolkit format)
   bool enable_lifecycle = false;  // --web.enable-lifecycle: /-/reload over HTTP
   promql::EngineOptions engine;   // --query.timeout, --query.max-samples
   http::ServerOptions web;        // --web.* limits, --query.max-concurrency (query_workers)

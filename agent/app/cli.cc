@@ -81,23 +81,24 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args, Flag
       has_value = true;
     }
     if (name == "help" || name == "version" || name == "web.enable-lifecycle") {
-      (name == "help" ? flags.help : name == "version" ? flags.version : flags.enable_lifecycle) =
-          true;
+      (name == "help"      ? flags.help
+       : name == "version" ? flags.version
+                           : flags.enable_lifecycle) = true;
       continue;
     }
-    std::string* target = name == "config.file"          ? &flags.config_file
-                          : name == "web.listen-address" ? &flags.listen_address
-                          : name == "log.level"          ? &flags.log_level
-                          : name == "web.config.file"    ? &flags.web_config_file
-                          : name == "time"               ? &flags.time
-                          : name == "data"               ? &flags.data
-                          : name == "url"                ? &flags.url
-                          : name == "web.max-connections" ? &flags.web_max_connections
-                          : name == "web.read-timeout"    ? &flags.web_read_timeout
-                          : name == "query.timeout"       ? &flags.query_timeout
-                          : name == "query.max-samples"   ? &flags.query_max_samples
+    std::string* target = name == "config.file"             ? &flags.config_file
+                          : name == "web.listen-address"    ? &flags.listen_address
+                          : name == "log.level"             ? &flags.log_level
+                          : name == "web.config.file"       ? &flags.web_config_file
+                          : name == "time"                  ? &flags.time
+                          : name == "data"                  ? &flags.data
+                          : name == "url"                   ? &flags.url
+                          : name == "web.max-connections"   ? &flags.web_max_connections
+                          : name == "web.read-timeout"      ? &flags.web_read_timeout
+                          : name == "query.timeout"         ? &flags.query_timeout
+                          : name == "query.max-samples"     ? &flags.query_max_samples
                           : name == "query.max-concurrency" ? &flags.query_max_concurrency
-                                                         : nullptr;
+                                                            : nullptr;
     if (target == nullptr) return "unknown flag --" + name;
     if (!has_value) {
       if (i + 1 >= args.size()) return "flag --" + name + " needs a value";

@@ -91,7 +91,8 @@ BasicAuth::Outcome BasicAuth::Check(const std::string& authorization) {
   // Every name is compared, in constant time, so the time taken does not tell which exist.
   const std::string* hash = nullptr;
   for (const auto& [name, h] : users_) {
-    bool same = name.size() == user.size() && CRYPTO_memcmp(name.data(), user.data(), name.size()) == 0;
+    bool same =
+        name.size() == user.size() && CRYPTO_memcmp(name.data(), user.data(), name.size()) == 0;
     if (same) hash = &h;
   }
   // An unknown user is checked against a hash of the same cost, and always refused.

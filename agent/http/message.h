@@ -21,9 +21,9 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 using Headers = std::vector<std::pair<std::string, std::string>>;  // names in lower case
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // the target's path, as sent ("/api/v1/query")
-  std::string query;   // the target's query string, as sent (without '?')
+  std::string method;     // "GET", "POST", ...
+  std::string path;       // the target's path, as sent ("/api/v1/query")
+  std::string query;      // the target's query string, as sent (without '?')
   int minor_version = 1;  // HTTP/1.x
   Headers headers;
   std::string body;

@@ -121,8 +121,8 @@ class Server::Impl {
     SSL* ssl = nullptr;
     State state = State::kReading;
     std::string remote;
-    std::string in;             // received, not yet consumed
-    std::size_t scanned = 0;    // `in` has no end of head before this offset
+    std::string in;           // received, not yet consumed
+    std::size_t scanned = 0;  // `in` has no end of head before this offset
     bool head_done = false;
     std::size_t head_size = 0;  // bytes of the head, the empty line included
     std::size_t body_size = 0;
@@ -343,8 +343,8 @@ void Server::Impl::Accept() {
   for (int i = 0; i < kMaxAcceptsPerWake; ++i) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
-    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len,
-                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or out of descriptors: the backlog waits
     if (conns_.size() >= options_.max_connections) {
       // Make room: the connection that has been reading its request the longest goes.
@@ -664,10 +664,11 @@ void Server::Impl::Dispatch(Conn& c) {
     return;
   }
   const std::string* connection = req.Header("connection");
-  bool close = c.served >= options_.max_requests_per_connection ||
-               (connection != nullptr && (*connection == "close" || *connection == "Close")) ||
-               (req.minor_version == 0 &&
-                (connection == nullptr || (*connection != "keep-alive" && *connection != "Keep-Alive")));
+  bool close =
+      c.served >= options_.max_requests_per_connection ||
+      (connection != nullptr && (*connection == "close" || *connection == "Close")) ||
+      (req.minor_version == 0 &&
+       (connection == nullptr || (*connection != "keep-alive" && *connection != "Keep-Alive")));
   bool head_only = req.method == "HEAD";
   const std::string& method = head_only ? std::string("GET") : req.method;
   const Route* found = nullptr;
@@ -684,8 +685,9 @@ void Server::Impl::Dispatch(Conn& c) {
   }
   c.cancelled = std::make_shared<std::atomic<bool>>(false);
   req.cancelled = c.cancelled.get();
-  Job job{c.id, std::move(c.req), c.cancelled, found, found ? 200 : (path_known ? 405 : 404),
-          head_only, close};
+  Job job{
+      c.id, std::move(c.req), c.cancelled, found, found ? 200 : (path_known ? 405 : 404), head_only,
+      close};
   LanePool& pool = found != nullptr && found->lane == Lane::kQuery ? query_ : fast_;
   {
     std::lock_guard lock(pool.mu);

@@ -48,11 +48,11 @@ struct ServerOptions {
   // Request and response bytes held by all connections outside handlers; beyond it the
   // connection holding the most is closed (a slow body or a response nobody reads).
   std::size_t max_buffered_bytes = 64 << 20;
-  std::size_t max_params = 1000;             // query string and form pairs (400 beyond)
+  std::size_t max_params = 1000;  // query string and form pairs (400 beyond)
   std::size_t max_connections = 512;
   std::size_t max_requests_per_connection = 1000;  // then "Connection: close"
   std::size_t fast_workers = 2;
-  std::size_t query_workers = 2;   // --query.max-concurrency
+  std::size_t query_workers = 2;    // --query.max-concurrency
   std::size_t queue_capacity = 64;  // waiting requests per lane (503 beyond)
   std::string cert_file, key_file;  // TLS when both are set
 };

@@ -731,8 +731,8 @@ class Parser {
 Result<ExprPtr> ParseExpr(std::string_view input) {
   if (input.size() > kMaxQueryLength) {
     return Status::InvalidArgument("1:1: parse error: query is " + std::to_string(input.size()) +
-                                   " bytes long, more than the " +
-                                   std::to_string(kMaxQueryLength) + " allowed");
+                                   " bytes long, more than the " + std::to_string(kMaxQueryLength) +
+                                   " allowed");
   }
   auto toks = Lex(input);
   if (!toks.ok()) return toks.status();
