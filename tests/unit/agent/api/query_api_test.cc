@@ -27,10 +27,24 @@ promql::MemoryStorage Storage() {
   return st;
 }
 
-const char* kBadTimes[] = {"nan",  "NaN",   "inf",    "+Inf",     "-inf",  "1e308",
-                           "-1e308", "9e15", "-9e15", "1e19",    "abc",   "",
-                           "0x10", "1,5",   "2026-13-45T99:99:99Z", "2026-01-01T00:00:00+01:00",
-                           "2026-01-01T00:00:00.5.5Z", "99999999999999999999999"};
+const char* kBadTimes[] = {"nan",
+                           "NaN",
+                           "inf",
+                           "+Inf",
+                           "-inf",
+                           "1e308",
+                           "-1e308",
+                           "9e15",
+                           "-9e15",
+                           "1e19",
+                           "abc",
+                           "",
+                           "0x10",
+                           "1,5",
+                           "2026-13-45T99:99:99Z",
+                           "2026-01-01T00:00:00+01:00",
+                           "2026-01-01T00:00:00.5.5Z",
+                           "99999999999999999999999"};
 
 TEST_CASE("Bad time parameters of an instant query are 400 bad_data", "[api]") {
   promql::MemoryStorage st = Storage();
@@ -59,13 +73,13 @@ TEST_CASE("Bad start, end and step of a range query are 400 bad_data", "[api]") 
                            "-5s", "abc", "", "1e13", "10000000y"}) {
     queries.push_back("query=x&start=0&end=100&step=" + std::string(step));
   }
-  queries.push_back("query=x&start=100&end=0&step=1");           // reversed
-  queries.push_back("query=x&start=0&end=11001&step=1");         // 11,002 points
-  queries.push_back("query=x&start=-9e12&end=9e12&step=1");      // Prometheus refuses too
-  queries.push_back("query=x&end=100&step=1");                   // no start
+  queries.push_back("query=x&start=100&end=0&step=1");       // reversed
+  queries.push_back("query=x&start=0&end=11001&step=1");     // 11,002 points
+  queries.push_back("query=x&start=-9e12&end=9e12&step=1");  // Prometheus refuses too
+  queries.push_back("query=x&end=100&step=1");               // no start
   queries.push_back("query=x&start=0&end=100&step=1&timeout=-1s");
   queries.push_back("query=x&start=0&end=100&step=1&timeout=nan");
-  queries.push_back("query=x[5m]&start=0&end=100&step=1");       // not an instant vector
+  queries.push_back("query=x[5m]&start=0&end=100&step=1");  // not an instant vector
   queries.push_back("query=x offset 99999999999y&start=0&end=100&step=1");
   queries.push_back("query=x[99999999999y]&start=0&end=100&step=1");
   queries.push_back("query=sum(&start=0&end=100&step=1");

@@ -125,8 +125,9 @@ TEST_CASE("The server answers, keeps connections alive and pipelines", "[http][s
   CHECK(second.ends_with("pong"));
   REQUIRE(s.Send("POST /echo?a=1 HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"));
   CHECK(s.ReadResponse().ends_with("1|hello"));
-  REQUIRE(s.Send("POST /echo HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                 "Content-Length: 3\r\n\r\na=2"));
+  REQUIRE(
+      s.Send("POST /echo HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+             "Content-Length: 3\r\n\r\na=2"));
   CHECK(s.ReadResponse().ends_with("2|a=2"));
   REQUIRE(s.Send("HEAD /ping HTTP/1.1\r\n\r\n"));
   std::string head = s.ReadResponse();
@@ -176,15 +177,16 @@ TEST_CASE("Oversized heads get 431, oversized bodies 413, malformed ones 400", "
     CHECK(s.ReadAll().starts_with("HTTP/1.1 413"));
   }
   for (const char* bad : {"POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-                          "POST /echo HTTP/1.1\r\nContent-Length: 1x\r\n\r\n",
-                          "GARBAGE\r\n\r\n", "\x16\x03\x01\x02\x05\x01\r\n\r\n"}) {
+                          "POST /echo HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", "GARBAGE\r\n\r\n",
+                          "\x16\x03\x01\x02\x05\x01\r\n\r\n"}) {
     Socket s(f.port());
     REQUIRE(s.Send(bad));
     CHECK(s.ReadAll().starts_with("HTTP/1.1 400"));
   }
   {
     Socket s(f.port());
-    REQUIRE(s.Send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+    REQUIRE(
+        s.Send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
     CHECK(s.ReadAll().starts_with("HTTP/1.1 411"));
   }
   CHECK(Rejected(f.server, "header_too_large") == 3);
@@ -223,7 +225,8 @@ TEST_CASE("Slow clients are cut off by the header, body and idle deadlines", "[h
   CHECK(Rejected(f.server, "body_timeout") == 1);
 }
 
-TEST_CASE("At the connection cap the slowest reader makes room for a new client", "[http][server]") {
+TEST_CASE("At the connection cap the slowest reader makes room for a new client",
+          "[http][server]") {
   ServerOptions o;
   o.max_connections = 16;
   Fixture f(o);
