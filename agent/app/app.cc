@@ -100,6 +100,7 @@ Status App::Apply(Config config) {
   rules.outage_tolerance = config.storage.outage_tolerance;
   internal_interval_ms_ = config.global.collect_interval.count();
   if (Status s = rules_.Load(rules); !s.ok()) return s;
+  window_.SetLimits({config.global.max_series, config.global.max_series_per_source});
   {
     std::lock_guard lock(notifier_mu_);
     bool same = notifier_ && config_.alerting.alertmanagers == config.alerting.alertmanagers &&
@@ -318,6 +319,17 @@ void App::InternalMetrics(MetricSink& agent) {
   agent.Gauge("vigil_window_retention_seconds",
               "How far back the window keeps samples (the rules' needs, capped by max_window).", {},
               static_cast<double>(window_.retention().count()) / 1000.0);
+  WindowLimits limits = window_.limits();
+  agent.Gauge("vigil_window_series_limit", "Most series the window holds (global.max_series).", {},
+              static_cast<double>(limits.max_series));
+  agent.Gauge("vigil_window_series_per_source_limit",
+              "Most series one source may have in a collection (global.max_series_per_source).",
+              {}, static_cast<double>(limits.max_series_per_source));
+  for (const auto& [source, n] : window_.Refused()) {
+    agent.Counter("vigil_window_series_refused_total",
+                  "New series the window refused because a series cap was reached.",
+                  {{"source", source}}, static_cast<double>(n));
+  }
 }
 
 std::string App::Metrics() {

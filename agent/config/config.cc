@@ -27,6 +27,10 @@ void ParseGlobal(const ConfigNode& root, Config& config) {
   gc.external_labels = g->LabelMap("external_labels");
   gc.max_window = g->GetDuration("max_window", gc.max_window);
   if (gc.max_window < Duration(5 * 60 * 1000)) g->Error("max_window must be at least 5m");
+  gc.max_series = static_cast<std::size_t>(
+      g->Int("max_series", static_cast<long long>(gc.max_series), 1000, 100'000'000));
+  gc.max_series_per_source = static_cast<std::size_t>(g->Int(
+      "max_series_per_source", static_cast<long long>(gc.max_series_per_source), 100, 100'000'000));
   if (gc.collect_interval.count() <= 0) g->Error("collect_interval must be positive");
   if (gc.evaluation_interval.count() <= 0) g->Error("evaluation_interval must be positive");
   g->CheckUnknownKeys();

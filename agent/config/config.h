@@ -23,6 +23,9 @@ struct GlobalConfig {
   Duration evaluation_interval{15000};
   Labels external_labels;
   Duration max_window{3600000};  // cap of the series window's length
+  // Caps of the window's cardinality (agent/window/series_window.h: WindowLimits).
+  std::size_t max_series = 100'000;
+  std::size_t max_series_per_source = 20'000;
 };
 
 struct WebConfig {

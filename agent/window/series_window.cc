@@ -6,7 +6,9 @@
 
 namespace vigil {
 
-SeriesWindow::SeriesWindow(Duration retention) : retention_(retention) {}
+SeriesWindow::SeriesWindow(Duration retention) : retention_(retention) {
+  refused_.emplace(kRuleOutputSource, 0);
+}
 
 void SeriesWindow::SetRetention(Duration retention) {
   std::unique_lock lock(mu_);
@@ -30,9 +32,27 @@ Duration SeriesWindow::retention() const {
   return retention_;
 }
 
-SeriesWindow::Id SeriesWindow::GetOrCreate(const Labels& labels) {
+void SeriesWindow::SetLimits(WindowLimits limits) {
+  std::unique_lock lock(mu_);
+  limits_ = limits;
+}
+
+WindowLimits SeriesWindow::limits() const {
+  std::shared_lock lock(mu_);
+  return limits_;
+}
+
+void SeriesWindow::CountRefusedLocked(const std::string& source, std::uint64_t n) {
+  // Every source gets its counter at 0 on first sight, so that increase() sees the first refusal.
+  refused_[source] += n;
+}
+
+SeriesWindow::Id SeriesWindow::GetOrCreate(const Labels& labels, std::size_t source_series) {
   auto it = index_.find(labels);
   if (it != index_.end()) return it->second;
+  if (index_.size() >= limits_.max_series || source_series >= limits_.max_series_per_source) {
+    return kRefused;
+  }
   Id id;
   if (!free_.empty()) {
     id = free_.back();
@@ -80,15 +100,21 @@ void SeriesWindow::ReplaceSourceSet(const std::string& source, std::vector<Id> i
 void SeriesWindow::Ingest(const std::string& source, const Snapshot& snapshot, TimestampMs t) {
   std::unique_lock lock(mu_);
   std::vector<Id> ids;
+  std::uint64_t refused = 0;
   for (const MetricFamily& f : snapshot) {
     for (const Sample& s : f.samples) {
       Labels l = s.labels;
       l.Set("__name__", f.name + std::string(SuffixString(s.suffix)));
-      Id id = GetOrCreate(l);
+      Id id = GetOrCreate(l, ids.size());
+      if (id == kRefused) {
+        ++refused;
+        continue;
+      }
       AppendLocked(id, s.timestamp ? s.timestamp : t, s.value);
       ids.push_back(id);
     }
   }
+  CountRefusedLocked(source, refused);
   ReplaceSourceSet(source, std::move(ids), t);
   NotifyObserverLocked();
   if (t - last_compact_ > 30'000) {
@@ -103,18 +129,29 @@ void SeriesWindow::IngestSamples(const std::string& source,
   std::unique_lock lock(mu_);
   std::vector<Id> ids;
   ids.reserve(samples.size());
+  std::uint64_t refused = 0;
   for (const auto& [labels, v] : samples) {
-    Id id = GetOrCreate(labels);
+    Id id = GetOrCreate(labels, ids.size());
+    if (id == kRefused) {
+      ++refused;
+      continue;
+    }
     AppendLocked(id, t, v);
     ids.push_back(id);
   }
+  CountRefusedLocked(source, refused);
   ReplaceSourceSet(source, std::move(ids), t);
   NotifyObserverLocked();
 }
 
 void SeriesWindow::Append(const Labels& labels, TimestampMs t, double v) {
   std::unique_lock lock(mu_);
-  AppendLocked(GetOrCreate(labels), t, v);
+  Id id = GetOrCreate(labels, 0);  // only the global cap: rule output has no source set
+  if (id == kRefused) {
+    CountRefusedLocked(kRuleOutputSource, 1);
+    return;
+  }
+  AppendLocked(id, t, v);
   NotifyObserverLocked();
 }
 
@@ -190,6 +227,11 @@ WindowStats SeriesWindow::Stats() const {
     }
   }
   return st;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> SeriesWindow::Refused() const {
+  std::shared_lock lock(mu_);
+  return {refused_.begin(), refused_.end()};
 }
 
 void SeriesWindow::Compact(TimestampMs now) {

@@ -5,11 +5,17 @@
 // `retention` (computed from the loaded rules: largest range + offset + 5m lookback, capped
 // by config). Each source (a collector instance, a rule group) ingests whole collections;
 // a series the source had last time but not now gets Prometheus's staleness marker.
-// Thread-safe: ingestion takes a writer lock, Select a reader lock.
+//
+// Cardinality is capped (WindowLimits): a series the window does not hold yet is refused when
+// the window holds `max_series`, or when its source already has `max_series_per_source` in the
+// collection being ingested. Series it already holds keep appending. A refusal costs no memory
+// (the label set is not kept); only a counter per source (sources come from the config) grows.
+// Thread-safe: ingestion takes a writer lock, Select, Stats and Refused a reader lock.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -29,6 +35,15 @@ struct WindowStats {
   std::size_t samples = 0;
   std::size_t bytes = 0;  // chunk memory, capacity included
 };
+
+struct WindowLimits {
+  std::size_t max_series = 100'000;            // global.max_series
+  std::size_t max_series_per_source = 20'000;  // global.max_series_per_source
+  bool operator==(const WindowLimits&) const = default;
+};
+
+// The source Append() counts its refusals under (rule output has no source of its own).
+inline constexpr char kRuleOutputSource[] = "rules";
 
 // One sample the window stored (staleness markers included), as handed to the observer.
 struct ObservedSample {
@@ -50,16 +65,20 @@ class SeriesWindow final : public promql::Querier {
 
   void SetRetention(Duration retention);
   Duration retention() const;
+  // Takes effect for series created from now on; series held beyond a lowered cap stay.
+  void SetLimits(WindowLimits limits);
+  WindowLimits limits() const;
 
   // One collection of `source` at `t`: each sample is stored as name+suffix with its labels
   // (its own timestamp when it has one). Series of the source's previous collection that are
-  // missing now get a staleness marker at `t`.
+  // missing now get a staleness marker at `t`. New series beyond a cap are dropped and counted.
   void Ingest(const std::string& source, const Snapshot& snapshot, TimestampMs t);
   // The same for ready-made series (labels include __name__), e.g. rule results.
   void IngestSamples(const std::string& source,
                      const std::vector<std::pair<Labels, double>>& samples, TimestampMs t);
   // One sample of a series no source owns (rule output: the rule group writes its own
-  // staleness markers). Visible to Select at once.
+  // staleness markers). Visible to Select at once. Only the global cap applies; a refusal is
+  // counted under kRuleOutputSource.
   void Append(const Labels& labels, TimestampMs t, double v);
   // Marks every series of `source` stale at `t` and forgets the source (e.g. after a reload).
   void DropSource(const std::string& source, TimestampMs t);
@@ -68,6 +87,8 @@ class SeriesWindow final : public promql::Querier {
       const std::vector<promql::LabelMatcher>& matchers, TimestampMs mint, TimestampMs maxt,
       const promql::SelectLimits& limits = {}) const override;
   WindowStats Stats() const;
+  // New series refused by the caps so far, per source (sorted by source; counters, never reset).
+  std::vector<std::pair<std::string, std::uint64_t>> Refused() const;
   // Drops chunks that ended before now - retention and series left with nothing.
   void Compact(TimestampMs now);
 
@@ -80,7 +101,12 @@ class SeriesWindow final : public promql::Querier {
   };
   using Id = std::uint32_t;
 
-  Id GetOrCreate(const Labels& labels);  // REQUIRES: mu_ held exclusively
+  static constexpr Id kRefused = ~Id{0};
+
+  // The series' id; kRefused when it is new and a cap is reached (`source_series`: how many
+  // series the calling source has in this collection so far). REQUIRES: mu_ held exclusively.
+  Id GetOrCreate(const Labels& labels, std::size_t source_series);
+  void CountRefusedLocked(const std::string& source, std::uint64_t n);
   void AppendLocked(Id id, TimestampMs t, double v);
   void ReplaceSourceSet(const std::string& source, std::vector<Id> ids, TimestampMs t);
   void NotifyObserverLocked();
@@ -92,6 +118,8 @@ class SeriesWindow final : public promql::Querier {
   std::unordered_map<std::string, std::vector<Id>> by_name_;
   std::unordered_map<std::string, std::vector<Id>> source_sets_;  // sorted ids per source
   Duration retention_;
+  WindowLimits limits_;                           // GUARDED_BY(mu_)
+  std::map<std::string, std::uint64_t> refused_;  // by source; GUARDED_BY(mu_)
   TimestampMs last_compact_ = 0;
   Observer observer_;                     // GUARDED_BY(mu_)
   std::vector<ObservedSample> observed_;  // GUARDED_BY(mu_)

@@ -50,6 +50,7 @@ global:
   collect_interval: 30s
   collect_timeout: 5s
   external_labels: {env: demo}
+  max_series_per_source: 5000
 web: {listen_address: "[::1]:9633"}
 process:
   - name: shop
@@ -65,6 +66,8 @@ alerting: {alertmanagers: ["http://127.0.0.1:9093"], queue_capacity: 50}
   REQUIRE(config.ok());
   CHECK(config->global.collect_interval == std::chrono::seconds(30));
   CHECK(config->global.external_labels == Labels{{"env", "demo"}});
+  CHECK(config->global.max_series == 100'000);  // the default
+  CHECK(config->global.max_series_per_source == 5000);
   CHECK(config->web.listen_address == "[::1]:9633");
   REQUIRE(config->collectors.size() == 3);  // self + two process groups
   const CollectorSpec& self = config->collectors[0];

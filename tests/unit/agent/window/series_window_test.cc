@@ -111,5 +111,74 @@ TEST_CASE("Histograms are stored as their flat series, retention drops old sampl
   CHECK(window.Stats().series == 0);
 }
 
+Snapshot Series(const std::string& name, int from, int to) {
+  MetricSink s;
+  for (int i = from; i < to; ++i) s.Gauge(name, "", {{"i", std::to_string(i)}}, i);
+  return s.Take();
+}
+
+std::uint64_t RefusedOf(const SeriesWindow& window, const std::string& source) {
+  for (const auto& [src, n] : window.Refused()) {
+    if (src == source) return n;
+  }
+  return ~0ull;  // no counter at all
+}
+
+TEST_CASE("The per-source cap refuses a source's new series and keeps its existing ones",
+          "[window][limits]") {
+  SeriesWindow window(std::chrono::minutes(30));
+  window.SetLimits({/*max_series=*/1000, /*max_series_per_source=*/10});
+  window.Ingest("scrape/big", Series("m", 0, 8), 1'000'000);
+  window.Ingest("scrape/other", Series("o", 0, 3), 1'000'000);
+  CHECK(RefusedOf(window, "scrape/big") == 0);  // exported at 0 before the first refusal
+  // 8 known + 12 new: 2 new fit under the cap of 10, the 10 others are refused.
+  window.Ingest("scrape/big", Series("m", 0, 20), 1'015'000);
+  CHECK(RefusedOf(window, "scrape/big") == 10);
+  CHECK(RefusedOf(window, "scrape/other") == 0);
+  CHECK(window.Stats().series == 13);
+  // The 8 existing series kept appending: two samples each.
+  auto old = window.Select({Eq("__name__", "m"), Eq("i", "3")}, 0, 2'000'000);
+  REQUIRE(old.ok());
+  REQUIRE(old->size() == 1);
+  CHECK((*old)[0].points.size() == 2);
+  CHECK(window.Select({Eq("__name__", "m"), Eq("i", "15")}, 0, 2'000'000)->empty());
+  // Another source is not held back by the first one's cap.
+  window.Ingest("scrape/other", Series("o", 0, 10), 1'015'000);
+  CHECK(RefusedOf(window, "scrape/other") == 0);
+  CHECK(window.Stats().series == 20);
+  // Refused again at every collection: the counter grows, memory does not.
+  WindowStats before = window.Stats();
+  window.Ingest("scrape/big", Series("m", 0, 20), 1'030'000);
+  CHECK(RefusedOf(window, "scrape/big") == 20);
+  CHECK(window.Stats().series == before.series);
+}
+
+TEST_CASE("The global cap refuses new series of every source and of rule output",
+          "[window][limits]") {
+  SeriesWindow window(std::chrono::minutes(30));
+  window.SetLimits({/*max_series=*/50, /*max_series_per_source=*/1000});
+  CHECK(window.limits().max_series == 50);
+  window.Ingest("a", Series("a", 0, 40), 1'000'000);
+  window.Ingest("b", Series("b", 0, 40), 1'000'000);
+  CHECK(window.Stats().series == 50);
+  CHECK(RefusedOf(window, "a") == 0);
+  CHECK(RefusedOf(window, "b") == 30);
+  window.Append({{"__name__", "rule:new"}}, 1'000'000, 1);
+  CHECK(RefusedOf(window, kRuleOutputSource) == 1);
+  CHECK(window.Select({Eq("__name__", "rule:new")}, 0, 2'000'000)->empty());
+  // An existing series still appends at the cap, by Append too.
+  window.Append({{"__name__", "a"}, {"i", "1"}}, 1'010'000, 7);
+  auto a1 = window.Select({Eq("__name__", "a"), Eq("i", "1")}, 0, 2'000'000);
+  REQUIRE(a1->size() == 1);
+  CHECK((*a1)[0].points.back().v == 7);
+  // Series that leave the window (stale, then past retention) make room again.
+  window.DropSource("b", 1'020'000);
+  window.Compact(1'020'000 + 3'600'000);
+  CHECK(window.Stats().series == 40);
+  window.Ingest("b", Series("b", 0, 10), 1'020'000 + 3'600'000);
+  CHECK(window.Stats().series == 50);
+  CHECK(RefusedOf(window, "b") == 30);
+}
+
 }  // namespace
 }  // namespace vigil
