@@ -84,8 +84,15 @@ std::size_t RedactKeyAt(std::string_view text, std::size_t i, std::string& out) 
     out.append(text.substr(i, j - i));
     out += "***";
     if (j < text.size() && (text[j] == '\'' || text[j] == '"')) {  // quoted: to the closing quote
-      std::size_t close = text.find(text[j], j + 1);
-      return close == std::string_view::npos ? text.size() : close + 1;
+      // libpq escapes a quote in a value with a backslash (password='it\'s').
+      for (std::size_t k = j + 1; k < text.size(); ++k) {
+        if (text[k] == '\\') {
+          ++k;
+        } else if (text[k] == text[j]) {
+          return k + 1;
+        }
+      }
+      return text.size();
     }
     if (key == "authorization") {  // the whole header value
       std::size_t eol = text.find_first_of("\r\n", j);
@@ -139,13 +146,19 @@ std::string RedactSecrets(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
+  std::size_t plain_until = 0;  // no userinfo in any URL starting before: linear time
   while (i < text.size()) {
-    // scheme://user:password@host -> scheme://user:***@host
-    if (text.compare(i, 3, "://") == 0) {
+    // scheme://user:password@host -> scheme://user:***@host. The authority ends at the
+    // path, query, fragment, or where the URL ends in free text; its last '@' ends the
+    // userinfo (a password may hold an unescaped '@').
+    if (i >= plain_until && text.compare(i, 3, "://") == 0) {
       std::size_t start = i + 3;
-      std::size_t end = start;
-      while (end < text.size() && text[end] != '@' && text[end] != '/' && text[end] != ' ') ++end;
-      if (end < text.size() && text[end] == '@') {
+      std::size_t stop = text.find_first_of("/?# \t\r\n\"'", start);
+      if (stop == std::string_view::npos) stop = text.size();
+      std::size_t end = text.substr(start, stop - start).rfind('@');
+      if (end == std::string_view::npos) plain_until = stop;
+      if (end != std::string_view::npos) {
+        end += start;
         std::string_view userinfo = text.substr(start, end - start);
         std::size_t colon = userinfo.find(':');
         out += "://";

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "agent/base/duration.h"
+#include "agent/base/url.h"
 #include "agent/config/config_node.h"
 #include "agent/notifier/notifier.h"
 #include "collectors/registry.h"
@@ -44,6 +45,9 @@ void ParseWeb(const ConfigNode& root, Config& config) {
     w->Child("listen_address")->Error(s.message());
   }
   config.web.external_url = w->String("external_url");
+  if (UrlHasUserinfo(config.web.external_url)) {  // it is in every alert's generatorURL
+    w->Child("external_url")->Error("credentials in the url are not allowed");
+  }
   w->CheckUnknownKeys();
 }
 

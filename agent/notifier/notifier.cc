@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "agent/base/log.h"
+#include "agent/base/url.h"
 
 namespace vigil {
 
@@ -39,14 +40,19 @@ std::string FormatRfc3339(TimestampMs t) {
 Status ValidateAlertmanagerUrl(const std::string& url) {
   std::size_t scheme_end = url.find("://");
   std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
+  // Messages never repeat userinfo: the URL is shown without it.
+  std::string shown = UrlWithoutUserinfo(url);
   if (scheme != "http" && scheme != "https") {
-    return Status::InvalidArgument("invalid Alertmanager URL \"" + url +
+    return Status::InvalidArgument("invalid Alertmanager URL \"" + shown +
                                    "\": want http:// or https://");
   }
-  std::string rest = url.substr(scheme_end + 3);
-  std::string hostport = rest.substr(0, rest.find('/'));
-  if (hostport.empty()) {
-    return Status::InvalidArgument("invalid Alertmanager URL \"" + url + "\": no host");
+  if (UrlHasUserinfo(url)) {
+    // It would be the `alertmanager` label of vigil_notifications_* and in every log line.
+    return Status::InvalidArgument("invalid Alertmanager URL \"" + shown +
+                                   "\": credentials in the URL are not allowed");
+  }
+  if (UrlAuthority(url).empty()) {
+    return Status::InvalidArgument("invalid Alertmanager URL \"" + shown + "\": no host");
   }
   return Status::Ok();
 }
@@ -72,7 +78,7 @@ Notifier::Notifier(std::vector<std::string> urls, Labels external_labels, Notifi
   for (std::string& url : urls) {
     auto t = std::make_unique<Target>();
     while (!url.empty() && url.back() == '/') url.pop_back();
-    t->url = url;
+    t->url = UrlWithoutUserinfo(url);  // the label and log field (validated URLs have none)
     std::size_t host_start = url.find("://") + 3;
     std::size_t path_start = url.find('/', host_start);
     t->scheme_host_port = url.substr(0, path_start);

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "agent/base/url.h"
 #include "agent/config/config_node.h"
 
 namespace vigil::remote {
@@ -37,7 +38,7 @@ Result<ParsedUrl> ParseRemoteUrl(const std::string& url) {
   std::size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   u.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  if (authority.find('@') != std::string::npos) {
+  if (UrlHasUserinfo(url)) {
     return Status::InvalidArgument("credentials in the URL are not allowed (use basic_auth)");
   }
   if (authority.empty()) return Status::InvalidArgument("missing host");

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "collectors/postgres/query_redaction.h"
 #include "collectors/postgres/views.h"
 
 namespace vigil {
@@ -57,7 +58,9 @@ Status CollectLocks(QueryRunner& db, const ServerInfo& info, MetricSink& sink) {
     }
   }
 
-  // Sessions waiting on a lock, how long, and who blocks them. waitstart is PG14+.
+  // Sessions waiting on a lock, how long, and who blocks them. waitstart is PG14+. Query texts
+  // are the raw statements (any literal can be a secret): cut to 500 characters in the server,
+  // then every literal masked (RedactQueryText).
   std::string wait_seconds = info.version_num >= 140000
                                  ? "extract(epoch from now() - l.waitstart)"
                                  : "extract(epoch from now() - a.state_change)";
@@ -93,7 +96,7 @@ Status CollectLocks(QueryRunner& db, const ServerInfo& info, MetricSink& sink) {
                      {"locktype", waiters->Text(i, "locktype")},
                      {"relation", waiters->Text(i, "relation")},
                      {"blocked_by", blockers},
-                     {"query", waiters->Text(i, "query")}});
+                     {"query", RedactQueryText(waiters->Text(i, "query"))}});
   }
   for (const std::string& datname : databases) {
     auto it = per_db.find(datname);
@@ -122,7 +125,7 @@ Status CollectLocks(QueryRunner& db, const ServerInfo& info, MetricSink& sink) {
                             {"query_id", b->Text(i, "query_id")},
                             {"state", b->Text(i, "state")},
                             {"xact_seconds", b->Number(i, "xact_seconds").value_or(0)},
-                            {"query", b->Text(i, "query")}});
+                            {"query", RedactQueryText(b->Text(i, "query"))}});
       }
     }
   }

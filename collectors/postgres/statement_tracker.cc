@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
+#include "collectors/postgres/query_redaction.h"
+
 namespace vigil {
 namespace {
 
@@ -170,7 +172,7 @@ std::vector<StatementKey> StatementTracker::MissingTexts() const {
 }
 
 void StatementTracker::SetText(const StatementKey& key, const std::string& text) {
-  texts_[key] = NormalizeText(text, options_.full_text_length);
+  texts_[key] = NormalizeText(RedactQueryText(text), options_.full_text_length);
 }
 
 void StatementTracker::SetNames(std::map<std::uint32_t, std::string> databases,

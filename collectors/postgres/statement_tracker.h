@@ -11,6 +11,7 @@
 //     per database so sums stay right: series bounded by N, never by the statement count;
 //   - cumulative totals of all statements per database (counters, monotonic across resets);
 //   - an info series with the normalized, length-bounded text of each top statement.
+// Texts are redacted (RedactQueryText: every literal masked) before they are kept.
 // Query text is fetched only for statements new in the top N (MissingTexts/SetText).
 // Thread-compatible.
 #pragma once
@@ -82,7 +83,9 @@ class StatementTracker {
 
   // Statements in the current top sets whose text is not cached yet.
   std::vector<StatementKey> MissingTexts() const;
+  // Keeps `text` redacted (RedactQueryText), normalized and cut to full_text_length.
   void SetText(const StatementKey& key, const std::string& text);
+  const StatementsOptions& options() const { return options_; }
 
   // Names for dbid and userid (from pg_database and pg_roles).
   void SetNames(std::map<std::uint32_t, std::string> databases,

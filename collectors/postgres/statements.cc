@@ -1,7 +1,10 @@
 #include "collectors/postgres/statements.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
+
+#include "collectors/postgres/query_redaction.h"
 
 namespace vigil {
 namespace {
@@ -70,11 +73,15 @@ Status ReadStatements(QueryRunner& db, const ServerInfo& info, TimestampMs now,
       if (!ids.empty()) ids += ",";
       ids += std::to_string(k.queryid);
     }
-    Result<QueryResult> t =
-        db.Query("SELECT userid, dbid, queryid, " +
-                 std::string(info.version_num >= 140000 ? "toplevel" : "true") +
-                 " AS toplevel, query FROM pg_stat_statements(true) WHERE queryid = ANY('{" + ids +
-                 "}'::bigint[])");
+    // Texts are cut in the server: pg_stat_statements keeps them whole (a generated statement
+    // can be megabytes). Four times what is kept leaves room for the whitespace that
+    // normalization folds, and stays within RedactQueryText's bound.
+    std::size_t cut = std::min(4 * tracker.options().full_text_length, kMaxRedactedQueryBytes / 4);
+    Result<QueryResult> t = db.Query(
+        "SELECT userid, dbid, queryid, " +
+        std::string(info.version_num >= 140000 ? "toplevel" : "true") +
+        " AS toplevel, left(query, " + std::to_string(cut) +
+        ") AS query FROM pg_stat_statements(true) WHERE queryid = ANY('{" + ids + "}'::bigint[])");
     if (!t.ok()) return t.status().WithContext("pg_stat_statements text");
     for (std::size_t i = 0; i < t->rows.size(); ++i) {
       StatementKey key{ParseInt<std::uint32_t>(t->Text(i, "userid")),

@@ -1,5 +1,6 @@
 #include "collectors/scrape/scrape_config.h"
 
+#include "agent/base/url.h"
 #include "collectors/scrape/scrape_collector.h"
 
 namespace vigil {
@@ -13,15 +14,16 @@ void ParseScrapeConfig(const ConfigNode& node, CollectorSpec& spec) {
   std::string_view scheme = scheme_end == std::string_view::npos ? "" : url.substr(0, scheme_end);
   if (!config.url.empty()) {
     if (scheme != "http" && scheme != "https") {
-      node.Child("url")->Error("invalid url \"" + config.url + "\" (want http://host:port/path)");
+      node.Child("url")->Error("invalid url \"" + UrlWithoutUserinfo(config.url) +
+                               "\" (want http://host:port/path)");
     } else {
       std::string_view rest = url.substr(scheme_end + 3);
       std::size_t slash = rest.find('/');
       std::string_view authority = rest.substr(0, slash);
-      if (authority.find('@') != std::string_view::npos) {
+      if (UrlHasUserinfo(url)) {
         node.Child("url")->Error("credentials in the url are not allowed: use basic_auth");
       } else if (authority.empty()) {
-        node.Child("url")->Error("invalid url \"" + config.url + "\": no host");
+        node.Child("url")->Error("invalid url \"" + UrlWithoutUserinfo(config.url) + "\": no host");
       }
       config.scheme_host_port = std::string(url.substr(0, scheme_end + 3 + authority.size()));
       config.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));

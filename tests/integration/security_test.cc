@@ -1,5 +1,7 @@
-// TLS and basic auth from a web config file, tested with real TLS clients, and a known
-// secret that must never appear in vigil's logs, /metrics or API answers.
+// TLS and basic auth from a web config file, tested with real TLS clients, and known secrets
+// (configured passwords, and passwords and literals in statements PostgreSQL shows in
+// pg_stat_statements and pg_stat_activity) that must never appear in vigil's logs, /metrics or
+// API answers.
 #include <crypt.h>
 #include <httplib.h>
 
@@ -7,7 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include "collectors/postgres/pg_connection.h"
 #include "tests/support/subprocess.h"
 
 namespace vigil {
@@ -20,6 +24,17 @@ using namespace std::chrono_literals;
 constexpr char kDbSecret[] = "Pg-s3cret-7f1d9c";
 constexpr char kRedisSecret[] = "Rd-s3cret-41ab0e";
 constexpr char kWebPassword[] = "Web-pa55-c0ffee";
+// Statements run on the server while vigil watches it (pg_stat_statements keeps utility
+// statements verbatim; pg_stat_activity shows any statement whole).
+constexpr char kRolePassword[] = "hunter2-secret-5e2a";
+constexpr char kAlterPassword[] = "hunter2-altered-93b1";
+constexpr char kActivitySecret[] = "activity-secret-d41c";
+constexpr char kWaiterSecret[] = "waiter-secret-0b7e";
+
+void Exec(PgConnection& c, const std::string& sql) {
+  Result<QueryResult> r = c.Query(sql);
+  if (!r.ok()) FAIL(sql << ": " << r.status().message());
+}
 
 std::string Bcrypt(const std::string& password) {
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
@@ -54,6 +69,7 @@ TEST_CASE("TLS and basic auth guard every endpoint, secrets never leak",
             "postgres:\n  - name: main\n    dsn: \"host=127.0.0.1 port=" +
                 pg_port + " dbname=postgres user=postgres password=" + kDbSecret +
                 "\"\n"
+                "    statements: {interval: 1s, top_n: 500}\n"
                 "  - name: other\n    dsn: \"host=127.0.0.1 port=1 dbname=x user=vigil\"\n"
                 "    password_file: " +
                 (dir / "pg-password").string() +
@@ -82,6 +98,63 @@ TEST_CASE("TLS and basic auth guard every endpoint, secrets never leak",
   std::this_thread::sleep_for(1500ms);  // a few collections, failures included
 
   std::string everything;
+  // Secrets in statement text: role passwords (kept verbatim by pg_stat_statements), and a
+  // blocker and a waiter whose running statements carry literals (pg_stat_activity).
+  PgConnectOptions as_postgres{"host=127.0.0.1 port=" + pg_port + " dbname=postgres user=postgres",
+                               "", "", Duration(5000), Duration(20000)};
+  PgConnection admin, holder, waiter;
+  REQUIRE(admin.Connect(as_postgres).ok());
+  REQUIRE(holder.Connect(as_postgres).ok());
+  REQUIRE(waiter.Connect(as_postgres).ok());
+  std::string role = "vigil_sec_" + std::to_string(getpid());
+  std::string table = "vigil_sec_t_" + std::to_string(getpid());
+  Exec(admin, "CREATE ROLE " + role + " PASSWORD '" + kRolePassword + "'");
+  Exec(admin, "ALTER ROLE " + role + " WITH ENCRYPTED PASSWORD '" + kAlterPassword + "'");
+  // A statement is in the top sets for the one interval it ran in: every answer seen counts.
+  std::string statements;
+  for (int i = 0; i < 40; ++i) {
+    for (const char* path : {"/api/v1/postgres/statements", "/metrics"}) {
+      if (auto res = tls.Get(path)) statements += res->body;
+    }
+    if (statements.find("CREATE ROLE " + role + " PASSWORD ?") != std::string::npos &&
+        statements.find("ALTER ROLE " + role + " WITH ENCRYPTED PASSWORD ?") != std::string::npos &&
+        statements.find("vigil_pg_statement_info{") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  // The statements' shapes are shown (API and info series), their passwords are not.
+  CHECK(statements.find("CREATE ROLE " + role + " PASSWORD ?") != std::string::npos);
+  CHECK(statements.find("ALTER ROLE " + role + " WITH ENCRYPTED PASSWORD ?") != std::string::npos);
+  CHECK(statements.find("query=\"ALTER ROLE " + role) != std::string::npos);
+  Exec(admin, "CREATE TABLE " + table + " (v text)");
+  Exec(holder, "BEGIN; LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+  std::thread sleeper([&] {
+    (void)holder.Query("SELECT pg_sleep(4), '" + std::string(kActivitySecret) + "'");
+    (void)holder.Query("COMMIT");
+  });
+  std::thread blocked([&] {
+    (void)waiter.Query("SELECT count(*) FROM " + table + " WHERE v = '" + kWaiterSecret + "'");
+  });
+  std::string blocking;
+  for (int i = 0; i < 30; ++i) {  // until a collection has seen the waiter and its blocker
+    std::this_thread::sleep_for(100ms);
+    auto res = tls.Get("/api/v1/postgres/blocking");
+    if (res && res->body.find("pg_sleep(?), ?") != std::string::npos) {
+      blocking = res->body;
+      break;
+    }
+  }
+  INFO(blocking);
+  // The statements' shapes are shown, their literals are not.
+  CHECK(blocking.find("pg_sleep(?), ?") != std::string::npos);
+  CHECK(blocking.find("WHERE v = ?") != std::string::npos);
+  sleeper.join();
+  blocked.join();
+  everything += blocking + statements;
+  Exec(admin, "DROP TABLE " + table);
+  Exec(admin, "DROP ROLE " + role);
+
   for (const char* path : {"/metrics", "/api/v1/collectors", "/api/v1/rules", "/api/v1/alerts",
                            "/api/v1/postgres/statements", "/api/v1/postgres/blocking",
                            "/api/v1/query?query=up", "/"}) {
@@ -122,7 +195,8 @@ TEST_CASE("TLS and basic auth guard every endpoint, secrets never leak",
   std::string log = vigil.Output();
   everything += log;
   CHECK(log.find("postgres unreachable") != std::string::npos);  // the failing one was logged
-  for (const char* secret : {kDbSecret, kRedisSecret, kWebPassword}) {
+  for (const char* secret : {kDbSecret, kRedisSecret, kWebPassword, kRolePassword, kAlterPassword,
+                             kActivitySecret, kWaiterSecret}) {
     INFO(secret);
     CHECK(everything.find(secret) == std::string::npos);
   }

@@ -14,6 +14,15 @@ TEST_CASE("Secrets are redacted from free text", "[log]") {
   CHECK(RedactSecrets("Authorization: Basic dXNlcjpwYXNz\nnext") == "Authorization: ***\nnext");
   CHECK(RedactSecrets("PASSWORD: hunter2") == "PASSWORD: ***");
   CHECK(RedactSecrets("no secrets here") == "no secrets here");
+  // Escaped quotes, an unescaped '@' in a password, URLs that end at a quote or a query.
+  CHECK(RedactSecrets("password='it\\'s pw1' user=x") == "password=*** user=x");
+  CHECK(RedactSecrets("postgres://u:p@ss-pw2@h/db") == "postgres://u:***@h/db");
+  CHECK(RedactSecrets("url=\"http://u:pw3@h\" next@x") == "url=\"http://u:***@h\" next@x");
+  CHECK(RedactSecrets("http://h/p?u=a@b") == "http://h/p?u=a@b");
+  // Linear: many scheme separators without userinfo.
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += "://x";
+  CHECK(RedactSecrets(many) == many);
 }
 
 TEST_CASE("Log lines are logfmt, filtered by level, and never show a password", "[log]") {

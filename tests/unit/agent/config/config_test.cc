@@ -84,6 +84,22 @@ alerting: {alertmanagers: ["http://127.0.0.1:9093"], queue_capacity: 50}
   CHECK(shop.make() != nullptr);
 }
 
+TEST_CASE("Credentials in Alertmanager and external URLs are refused, never repeated", "[config]") {
+  Result<Config> bad = ParseConfig(
+      "web: {external_url: \"http://ops:pw1@vigil.example\"}\n"
+      "alerting: {alertmanagers: [\"http://am:pw2@127.0.0.1:9093\", \"ftp://u:pw3@h\"]}\n",
+      "vigil.yml");
+  REQUIRE_FALSE(bad.ok());
+  const std::string& msg = bad.status().message();
+  INFO(msg);
+  CHECK(msg.find("web.external_url: credentials in the url are not allowed") != std::string::npos);
+  CHECK(msg.find("invalid Alertmanager URL \"http://127.0.0.1:9093\": credentials in the URL "
+                 "are not allowed") != std::string::npos);
+  CHECK(msg.find("invalid Alertmanager URL \"ftp://h\": want http:// or https://") !=
+        std::string::npos);
+  for (const char* pw : {"pw1", "pw2", "pw3"}) CHECK(msg.find(pw) == std::string::npos);
+}
+
 TEST_CASE("A missing file says so", "[config]") {
   Result<Config> config = LoadConfigFile("/nonexistent/vigil.yml");
   REQUIRE_FALSE(config.ok());

@@ -119,5 +119,17 @@ TEST_CASE("Texts are fetched once for new top statements, normalized and bounded
   CHECK(StatementTracker::NormalizeText("h\xc3\xa9llo w", 3) == "h\xc3\xa9l...");
 }
 
+TEST_CASE("Statement texts are kept with their literals masked", "[statements]") {
+  // pg_stat_statements keeps utility statements verbatim, passwords included.
+  StatementTracker t(StatementsOptions{.top_n = 5, .text_length = 200});
+  t.Update({Row(1, 0, 0)}, 0, 0);
+  t.Update({Row(1, 5, 5)}, 1000, 0);
+  t.SetText(StatementKey{10, 1, 1, true}, "ALTER ROLE app\n  PASSWORD 'hunter2-secret'");
+  Snapshot s = Emit(t);
+  CHECK(FindValue(s, "vigil_pg_statement_info", {{"query", "ALTER ROLE app PASSWORD ?"}}) == 1);
+  CHECK(t.DetailsJson().find("ALTER ROLE app PASSWORD ?") != std::string::npos);
+  CHECK(t.DetailsJson().find("hunter2") == std::string::npos);
+}
+
 }  // namespace
 }  // namespace vigil

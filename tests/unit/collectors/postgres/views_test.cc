@@ -100,13 +100,15 @@ TEST_CASE("Blocking: waiters, their blockers and the oldest wait", "[postgres]")
                              {{"shop", "rowexclusivelock", "2"}, {"shop", "exclusivelock", "1"}})});
   db.script.push_back(
       {"WHERE NOT l.granted",
-       Table({"pid", "datname", "usename", "application_name", "client_addr", "query_id",
-              "wait_seconds", "mode", "locktype", "relation", "blocked_by", "query"},
-             {{"200", "shop", "app", "shop", "127.0.0.1", "42", "12.5", "ShareLock",
-               "transactionid", std::nullopt, "{100}", "UPDATE orders SET ..."}})});
-  db.script.push_back({"WHERE pid IN (100)",
-                       Table({"pid", "datname", "usename", "state", "xact_seconds", "query"},
-                             {{"100", "shop", "app", "idle in transaction", "20", "UPDATE x"}})});
+       Table(
+           {"pid", "datname", "usename", "application_name", "client_addr", "query_id",
+            "wait_seconds", "mode", "locktype", "relation", "blocked_by", "query"},
+           {{"200", "shop", "app", "shop", "127.0.0.1", "42", "12.5", "ShareLock", "transactionid",
+             std::nullopt, "{100}", "UPDATE orders SET note = 'waiter-secret' WHERE id = 7"}})});
+  db.script.push_back(
+      {"WHERE pid IN (100)", Table({"pid", "datname", "usename", "state", "xact_seconds", "query"},
+                                   {{"100", "shop", "app", "idle in transaction", "20",
+                                     "ALTER ROLE app PASSWORD 'blocker-secret'"}})});
   MetricSink sink;
   REQUIRE(CollectLocks(db, ServerInfo{150000}, sink).ok());
   auto attachments = sink.TakeAttachments();
@@ -118,6 +120,10 @@ TEST_CASE("Blocking: waiters, their blockers and the oldest wait", "[postgres]")
   const std::string& doc = attachments["blocking"];
   CHECK(doc.find("\"blocked_by\":[100]") != std::string::npos);
   CHECK(doc.find("\"state\":\"idle in transaction\"") != std::string::npos);
+  // Activity texts are shown with every literal masked.
+  CHECK(doc.find("UPDATE orders SET note = ? WHERE id = ?") != std::string::npos);
+  CHECK(doc.find("ALTER ROLE app PASSWORD ?") != std::string::npos);
+  CHECK(doc.find("secret") == std::string::npos);
 }
 
 TEST_CASE("A failing query is an error of that view only", "[postgres]") {

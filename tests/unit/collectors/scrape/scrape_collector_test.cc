@@ -180,7 +180,7 @@ TEST_CASE("scrape config: url checks, defaults and auth", "[scrape]") {
   auto bad = ParseConfig(
       "scrape:\n"
       "  - name: a\n"
-      "    url: ftp://x/metrics\n"
+      "    url: ftp://u:pw0@x/metrics\n"
       "  - name: b\n"
       "    url: http://user:pw@127.0.0.1:1/\n"
       "  - name: c\n"
@@ -197,6 +197,7 @@ TEST_CASE("scrape config: url checks, defaults and auth", "[scrape]") {
         std::string::npos);
   CHECK(msg.find("scrape[1].url: credentials in the url are not allowed") != std::string::npos);
   CHECK(msg.find("pw@") == std::string::npos);
+  CHECK(msg.find("pw0") == std::string::npos);        // a bad url is shown without its userinfo
   CHECK(msg.find("scrape[2]") != std::string::npos);  // url is required
   CHECK(msg.find("give at most one of basic_auth and bearer_token") != std::string::npos);
   CHECK(msg.find("unknown key \"sample_limt\"") != std::string::npos);
