@@ -105,7 +105,7 @@ start_shop() {
   log "shop seeded in $((SECONDS - t0)) s"
   # shellcheck disable=SC2086
   spawn shop "$BUILD/service/shop" serve --listen "127.0.0.1:$SHOP_PORT" --pg-dsn "$dsn" \
-    --redis "127.0.0.1:$REDIS_PORT" --enable-admin --drain-timeout-ms 500 ${SHOP_SERVE_ARGS:-}
+    --redis "127.0.0.1:$REDIS_PORT" --enable-admin --enable-fault-injection --drain-timeout-ms 500 ${SHOP_SERVE_ARGS:-}
   wait_for shop 30 http_ok "http://127.0.0.1:$SHOP_PORT/readyz" || fail_start shop
   SHOP_PROCESS="shop serve --listen 127\\.0\\.0\\.1:$SHOP_PORT"
 }

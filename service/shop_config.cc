@@ -157,9 +157,17 @@ const std::vector<Option>& Options() {
          return Status::Ok();
        }},
       {"enable-admin", "SHOP_ENABLE_ADMIN",
-       "serve /api/admin/* (cache flush, fault injection) for the load scenarios", true,
+       "serve POST /api/admin/cache/flush for the load scenarios", true,
        [](const std::string&, ShopConfig* c) {
          c->admin_endpoints = true;
+         return Status::Ok();
+       }},
+      {"enable-fault-injection", "SHOP_ENABLE_FAULT_INJECTION",
+       "serve POST /api/admin/faults (injected 500s, memory and thread leaks) for the demo's "
+       "drills; never in production",
+       true,
+       [](const std::string&, ShopConfig* c) {
+         c->fault_injection = true;
          return Status::Ok();
        }},
   };
@@ -187,7 +195,7 @@ std::string ShopConfig::Describe() const {
       << redis.port << " pool_min=" << pool.min_size << " pool_max=" << pool.max_size
       << " acquire_timeout_ms=" << pool.acquire_timeout.count() << " workers=" << worker_threads
       << " rate_limit=" << rate_limit_rps << " instrumentation=" << (instrumentation ? 1 : 0)
-      << " admin=" << (admin_endpoints ? 1 : 0);
+      << " admin=" << (admin_endpoints ? 1 : 0) << " fault_injection=" << (fault_injection ? 1 : 0);
   return out.str();
 }
 

@@ -30,7 +30,8 @@ struct ShopConfig {
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t compress_min_bytes = 1024;
   bool instrumentation = true;
-  bool admin_endpoints = false;
+  bool admin_endpoints = false;  // POST /api/admin/cache/flush
+  bool fault_injection = false;  // POST /api/admin/faults: only with --enable-fault-injection
   std::chrono::milliseconds drain_timeout{3000};
   std::chrono::milliseconds slow_request{200};
   std::chrono::milliseconds slow_query{100};

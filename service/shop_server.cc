@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -30,6 +32,23 @@ std::int64_t SteadyNanos() {
 thread_local std::int64_t tl_start_ns = 0;
 thread_local RouteMetrics* tl_route = nullptr;
 thread_local const char* tl_route_name = nullptr;
+
+// JSON bodies only (media type application/json, parameters allowed): an HTML form on another
+// site can send only urlencoded, multipart or text/plain bodies without a CORS preflight.
+std::optional<ApiResponse> RequireJson(const httplib::Request& req) {
+  std::string type = req.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (type == "application/json") return std::nullopt;
+  return JsonError(415, "unsupported_media_type", "request bodies must be application/json",
+                   "Content-Type");
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
 
 }  // namespace
 
@@ -110,10 +129,8 @@ std::optional<ApiResponse> ShopServer::Admit(const httplib::Request& req) {
       return out;
     }
   }
-  if ((req.method == "POST" || req.method == "PATCH" || req.method == "PUT") &&
-      req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
-    return JsonError(415, "unsupported_media_type", "request bodies must be application/json",
-                     "Content-Type");
+  if (req.method == "POST" || req.method == "PATCH" || req.method == "PUT") {
+    if (std::optional<ApiResponse> refused = RequireJson(req)) return refused;
   }
   const int fault = fault_percent_.load(std::memory_order_relaxed);
   if (fault > 0) {
@@ -231,17 +248,28 @@ void ShopServer::InstallRoutes() {
                     "text/plain; version=0.0.4; charset=utf-8");
   });
 
-  if (!config_.admin_endpoints) return;
-  http_.Post("/api/admin/cache/flush", [this](const httplib::Request& req, httplib::Response& res) {
-    Status st = cache_->Flush();
-    LogInfo("cache flushed by admin request", {{"ok", st.ok() ? "true" : "false"}});
-    Reply(req, res,
-          st.ok() ? ApiResponse{200, R"({"flushed":true})"}
-                  : JsonError(503, "cache_unavailable", st.message()));
-  });
-  http_.Post("/api/admin/faults", [this](const httplib::Request& req, httplib::Response& res) {
-    Reply(req, res, SetFaults(req));
-  });
+  // Admin routes are mutating: JSON only (a cross-site HTML form cannot send it), each behind
+  // its own flag.
+  if (config_.admin_endpoints) {
+    http_.Post("/api/admin/cache/flush",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 if (std::optional<ApiResponse> refused = RequireJson(req)) {
+                   Reply(req, res, std::move(*refused));
+                   return;
+                 }
+                 Status st = cache_->Flush();
+                 LogInfo("cache flushed by admin request", {{"ok", st.ok() ? "true" : "false"}});
+                 Reply(req, res,
+                       st.ok() ? ApiResponse{200, R"({"flushed":true})"}
+                               : JsonError(503, "cache_unavailable", st.message()));
+               });
+  }
+  if (config_.fault_injection) {
+    http_.Post("/api/admin/faults", [this](const httplib::Request& req, httplib::Response& res) {
+      std::optional<ApiResponse> refused = RequireJson(req);
+      Reply(req, res, refused ? std::move(*refused) : SetFaults(req));
+    });
+  }
 }
 
 ApiResponse ShopServer::SetFaults(const httplib::Request& req) {
@@ -308,6 +336,12 @@ Status ShopServer::Start() {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   LogInfo("shop listening", {{"address", config_.listen_host + ":" + std::to_string(port_)}});
+  if (config_.fault_injection && !IsLoopbackHost(config_.listen_host)) {
+    LogWarn(
+        "fault injection is enabled on a non-loopback address: anyone who reaches it can "
+        "make shop fail and leak",
+        {{"address", config_.listen_host + ":" + std::to_string(port_)}});
+  }
   return Status::Ok();
 }
 

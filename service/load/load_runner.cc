@@ -349,7 +349,10 @@ void Admin(const LoadOptions& o, const char* path, const char* body, std::ostrea
   if (progress != nullptr) {
     *progress << "admin POST " << path << " -> "
               << (res ? std::to_string(res->status) : std::string("no response"))
-              << (res && res->status == 404 ? " (start shop with --enable-admin)" : "") << "\n";
+              << (res && res->status == 404
+                      ? " (start shop with --enable-admin / --enable-fault-injection)"
+                      : "")
+              << "\n";
   }
 }
 

@@ -1,6 +1,7 @@
 #include "service/shop_config.h"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 
 namespace vigil::shop {
 namespace {
@@ -30,6 +31,27 @@ TEST_CASE("shop flags name what is wrong") {
   CHECK_FALSE(ParseShopFlags({"--listen=nohost"}, &c).ok());
   CHECK_FALSE(ParseShopFlags({"--pool-min=5", "--pool-max=2"}, &c).ok());
   CHECK(ParseShopFlags({"--help"}, &c).code() == Status::Code::kNotFound);
+}
+
+TEST_CASE("shop listens on loopback and opens fault injection only with its own flag") {
+  ShopConfig defaults;
+  REQUIRE(ParseShopFlags({}, &defaults).ok());
+  CHECK(defaults.listen_host == "127.0.0.1");
+  CHECK_FALSE(defaults.admin_endpoints);
+  CHECK_FALSE(defaults.fault_injection);
+  ShopConfig admin;
+  REQUIRE(ParseShopFlags({"--enable-admin"}, &admin).ok());
+  CHECK(admin.admin_endpoints);
+  CHECK_FALSE(admin.fault_injection);  // the cache-flush switch does not open the faults
+  ShopConfig faults;
+  REQUIRE(ParseShopFlags({"--enable-fault-injection"}, &faults).ok());
+  CHECK(faults.fault_injection);
+  CHECK(faults.Describe().find("fault_injection=1") != std::string::npos);
+  setenv("SHOP_ENABLE_FAULT_INJECTION", "1", 1);
+  ShopConfig from_env;
+  REQUIRE(ParseShopFlags({}, &from_env).ok());
+  unsetenv("SHOP_ENABLE_FAULT_INJECTION");
+  CHECK(from_env.fault_injection);
 }
 
 TEST_CASE("the config description never shows the DSN") {

@@ -93,6 +93,7 @@ ShopConfig TestConfig(int redis_port = 0) {
   c.worker_threads = 16;
   c.pool.max_size = 4;
   c.admin_endpoints = true;
+  c.fault_injection = true;
   return c;
 }
 
@@ -627,6 +628,43 @@ TEST_CASE("the admin fault switch leaks threads and memory until released", "[in
   CHECK(state["leak_threads_per_minute"] == 0);
   CHECK(MetricSum(c, "shop_fault_leaked_threads") == 0);
   CHECK(MetricSum(c, "shop_fault_leaked_bytes") == 0);
+}
+
+TEST_CASE("fault injection exists only with its flag and takes JSON only", "[integration]") {
+  ShopConfig off = TestConfig();
+  off.fault_injection = false;  // --enable-admin alone
+  {
+    Running s(off);
+    auto r = s.client->Post("/api/admin/faults", R"({"error_percent":100})", "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 404);
+    auto flush = s.client->Post("/api/admin/cache/flush", "{}", "application/json");
+    REQUIRE(flush);
+    CHECK(flush->status != 404);
+  }
+  Running s(TestConfig());
+  auto& c = *s.client;
+  // What a cross-site form can send, and near misses: refused before the body is read.
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded",
+                           "multipart/form-data; boundary=x", "application/jsonx", ""}) {
+    CAPTURE(type);
+    for (const char* path : {"/api/admin/faults", "/api/admin/cache/flush"}) {
+      CAPTURE(path);
+      auto r = c.Post(path, R"({"error_percent":100})", type);
+      REQUIRE(r);
+      if (std::string(type).rfind("multipart/", 0) == 0) {
+        CHECK((r->status == 415 || r->status == 400));  // the server refuses a bad multipart
+      } else {                                          // body before any handler runs
+        CHECK(r->status == 415);
+        CHECK(Body(r)["error"]["code"] == "unsupported_media_type");
+      }
+    }
+  }
+  auto ok =
+      c.Post("/api/admin/faults", R"({"error_percent":0})", "Application/JSON; charset=utf-8");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  CHECK(Body(ok)["error_percent"] == 0);  // the refused bodies changed nothing
 }
 
 TEST_CASE("with instrumentation off no request metrics are recorded", "[integration]") {
