@@ -33,6 +33,7 @@ AlertingRule::AlertingRule(std::string name, promql::ExprPtr expr, std::int64_t 
       annotations_(std::move(annotations)) {}
 
 Result<promql::Vector> AlertingRule::Eval(TimestampMs ts, const EvalContext& ctx) {
+  template_limit_error_.clear();
   auto res = QueryVector(*expr_, ts, ctx);
   if (!res.ok()) return res.status();
   TemplateQueryFunc query = [&](const std::string& q) -> Result<promql::Vector> {
@@ -41,18 +42,26 @@ Result<promql::Vector> AlertingRule::Eval(TimestampMs ts, const EvalContext& ctx
     return QueryVector(**e, ts, ctx);
   };
   const std::string tmpl_name = "__alert_" + name_;
+  auto expand = [&](const std::string& text, const TemplateData& data) {
+    std::string limit_error;
+    std::string out = ExpandAlertTemplate(tmpl_name, text, data, query, &limit_error);
+    if (!limit_error.empty() && template_limit_error_.empty()) {
+      template_limit_error_ = std::move(limit_error);
+    }
+    return out;
+  };
   std::map<Labels, Alert> alerts;
   for (const auto& smpl : *res) {
     TemplateData data{smpl.metric, ctx.external_labels, ctx.external_url, smpl.v};
     Labels lbs = smpl.metric;
     lbs.Remove("__name__");
     for (const auto& l : labels_) {
-      lbs.Set(l.name, ExpandAlertTemplate(tmpl_name, l.value, data, query));
+      lbs.Set(l.name, expand(l.value, data));
     }
     lbs.Set("alertname", name_);
     Labels annotations;
     for (const auto& [k, v] : annotations_) {
-      annotations.Set(k, ExpandAlertTemplate(tmpl_name, v, data, query));
+      annotations.Set(k, expand(v, data));
     }
     if (alerts.count(lbs)) {
       return Status::InvalidArgument(

@@ -61,6 +61,9 @@ class AlertingRule final : public Rule {
   bool RestoreAlert(Alert alert);
   // Takes over the alert state of the same rule from before a reload.
   void CopyStateFrom(const AlertingRule& old) { active_ = old.active_; }
+  // The first template bound (rules/template.h) the last Eval hit, or "": the alerts went out
+  // with the error text in place of the value, and the group marks the rule unhealthy.
+  const std::string& template_limit_error() const { return template_limit_error_; }
 
   std::int64_t hold_ms() const { return hold_ms_; }
   std::int64_t keep_firing_for_ms() const { return keep_firing_for_ms_; }
@@ -77,6 +80,7 @@ class AlertingRule final : public Rule {
   Labels labels_;  // values are templates
   std::vector<std::pair<std::string, std::string>> annotations_;
   std::map<Labels, Alert> active_;
+  std::string template_limit_error_;
 };
 
 }  // namespace vigil::rules

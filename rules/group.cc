@@ -1,6 +1,7 @@
 #include "rules/group.h"
 
 #include <chrono>
+#include <exception>
 
 #include "agent/base/log.h"
 #include "rules/promql/parser.h"
@@ -52,7 +53,12 @@ std::vector<AlertNotification> Group::Eval(TimestampMs ts, const promql::Querier
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& rule = *rules_[i];
     auto start = std::chrono::steady_clock::now();
-    auto res = rule.Eval(ts, ctx);
+    Result<promql::Vector> res = Status::Internal("not evaluated");
+    try {
+      res = rule.Eval(ts, ctx);
+    } catch (const std::exception& e) {  // one rule may fail, never the group or the agent
+      res = Status::Internal(std::string("rule evaluation threw: ") + e.what());
+    }
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start)
                   .count();
@@ -65,6 +71,11 @@ std::vector<AlertNotification> Group::Eval(TimestampMs ts, const promql::Querier
     }
     rule.SetHealth(RuleHealth::kGood, "");
     if (auto* ar = dynamic_cast<AlertingRule*>(&rule)) {
+      if (!ar->template_limit_error().empty()) {  // the alerts still go out, with the error text
+        rule.SetHealth(RuleHealth::kBad, "template: " + ar->template_limit_error());
+        LogWarn("rule template stopped at a bound",
+                {{"group", name_}, {"rule", rule.name()}, {"err", ar->template_limit_error()}});
+      }
       auto due = ar->AlertsToSend(ts, options_.resend_delay_ms, interval_ms_);
       notifications.insert(notifications.end(), due.begin(), due.end());
     }

@@ -178,10 +178,19 @@ bool Truth(const TValue& v) {
 // ---------------------------------------------------------------------------------------
 // Go fmt helpers.
 
-std::string CFormat(const std::string& spec, double v) {
-  char buf[512];
-  std::snprintf(buf, sizeof(buf), spec.c_str(), v);
-  return buf;
+// snprintf into a string of the size it needs (widths and precisions are bounded by the
+// caller, so the result is at most a few KiB).
+template <typename T>
+std::string CFormat(const std::string& spec, T v) {
+  char buf[128];
+  int n = std::snprintf(buf, sizeof(buf), spec.c_str(), v);
+  if (n < 0) return "";
+  if (static_cast<std::size_t>(n) < sizeof(buf))
+    return std::string(buf, static_cast<std::size_t>(n));
+  std::string out(static_cast<std::size_t>(n) + 1, '\0');
+  std::snprintf(out.data(), out.size(), spec.c_str(), v);
+  out.resize(static_cast<std::size_t>(n));
+  return out;
 }
 
 std::string GoG4(double v) {  // fmt.Sprintf("%.4g", v)
@@ -217,8 +226,26 @@ Result<double> ToFloat(const TValue& v) {
   }
 }
 
+// Reads the digits of a printf width or precision at format[*j]; false when the number is over
+// kMaxPrintfWidth (Go would try to pad to it: a width of 999999999 is a gigabyte).
+bool ReadPrintfNumber(const std::string& format, std::size_t* j, int* value) {
+  long long n = 0;
+  while (*j < format.size() && std::isdigit(static_cast<unsigned char>(format[*j]))) {
+    n = n * 10 + (format[(*j)++] - '0');
+    if (n > kMaxPrintfWidth) return false;
+  }
+  *value = static_cast<int>(n);
+  return true;
+}
+
+Status PrintfWidthError(const std::string& format) {
+  return Status::InvalidArgument("printf: width or precision over " +
+                                 std::to_string(kMaxPrintfWidth) + " in \"" + format + "\"");
+}
+
 // fmt.Sprintf subset: flags, width, precision and the verbs v s d f F e E g G x X q t %.
-std::string GoSprintf(const std::string& format, const std::vector<TValue>& args) {
+// Widths and precisions over kMaxPrintfWidth are errors.
+Result<std::string> GoSprintf(const std::string& format, const std::vector<TValue>& args) {
   std::string out;
   std::size_t argi = 0;
   for (std::size_t i = 0; i < format.size(); ++i) {
@@ -234,14 +261,15 @@ std::string GoSprintf(const std::string& format, const std::vector<TValue>& args
     }
     std::string width, prec;
     bool has_prec = false;
-    while (j < format.size() && std::isdigit(static_cast<unsigned char>(format[j])))
-      width += format[j++];
+    int width_n = 0, prec_n = 0;
+    std::size_t digits = j;
+    if (!ReadPrintfNumber(format, &j, &width_n)) return PrintfWidthError(format);
+    if (j > digits) width = std::to_string(width_n);
     if (j < format.size() && format[j] == '.') {
       has_prec = true;
       ++j;
-      while (j < format.size() && std::isdigit(static_cast<unsigned char>(format[j])))
-        prec += format[j++];
-      if (prec.empty()) prec = "0";
+      if (!ReadPrintfNumber(format, &j, &prec_n)) return PrintfWidthError(format);
+      prec = std::to_string(prec_n);
     }
     if (j >= format.size()) {
       out += "%!(NOVERB)";
@@ -263,8 +291,8 @@ std::string GoSprintf(const std::string& format, const std::vector<TValue>& args
       return std::string("%!") + verb + "(" + GoTypeName(a) + "=" + Print(a) + ")";
     };
     auto pad = [&](std::string s) {
-      int w = width.empty() ? 0 : std::stoi(width);
-      if (static_cast<int>(s.size()) < w) {
+      auto w = static_cast<std::size_t>(width_n);
+      if (s.size() < w) {
         if (flags.find('-') != std::string::npos) {
           s += std::string(w - s.size(), ' ');
         } else {
@@ -281,7 +309,9 @@ std::string GoSprintf(const std::string& format, const std::vector<TValue>& args
           out += bad();
         } else {
           std::string s = Print(a);
-          if (has_prec && a.kind == TValue::Kind::kString) s = s.substr(0, std::stoul(prec));
+          if (has_prec && a.kind == TValue::Kind::kString) {
+            s = s.substr(0, static_cast<std::size_t>(prec_n));
+          }
           out += pad(s);
         }
         break;
@@ -299,10 +329,7 @@ std::string GoSprintf(const std::string& format, const std::vector<TValue>& args
       case 'x':
       case 'X':
         if (a.kind == TValue::Kind::kInt) {
-          char buf[128];
-          std::snprintf(buf, sizeof(buf), (cspec + "ll" + verb).c_str(),
-                        static_cast<long long>(a.i));
-          out += buf;
+          out += CFormat(cspec + "ll" + verb, static_cast<long long>(a.i));
         } else if (a.kind == TValue::Kind::kString && verb != 'd') {
           static const char kHex[] = "0123456789abcdef0123456789ABCDEF";
           std::string h;
@@ -430,17 +457,26 @@ std::string HumanizeDuration(double v) {
 
 std::string HumanizeTimestamp(double v) {
   if (std::isnan(v) || std::isinf(v)) return GoG4(v);
-  auto secs = static_cast<std::time_t>(std::floor(v));
-  double frac = v - std::floor(v);
+  // Prometheus: model.TimeFromUnixNano(int64(v * 1e9)); Go on amd64 turns an out-of-range
+  // float into the minimum int64 (1677-09-21), never undefined behaviour.
+  double ns_f = v * 1e9;
+  std::int64_t ns = ns_f >= -9.2233720368547758e18 && ns_f < 9.2233720368547758e18
+                        ? static_cast<std::int64_t>(ns_f)
+                        : std::numeric_limits<std::int64_t>::min();
+  std::int64_t secs = ns / 1'000'000'000, nanos = ns % 1'000'000'000;
+  if (nanos < 0) {
+    secs -= 1;
+    nanos += 1'000'000'000;
+  }
+  auto t = static_cast<std::time_t>(secs);
   std::tm tm{};
-  gmtime_r(&secs, &tm);
+  gmtime_r(&t, &tm);
   char buf[64];
   std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
   std::string out = buf;
-  long nanos = std::lround(frac * 1e9);
   if (nanos > 0) {
     char nb[32];
-    std::snprintf(nb, sizeof(nb), ".%09ld", nanos);
+    std::snprintf(nb, sizeof(nb), ".%09lld", static_cast<long long>(nanos));
     std::string n = nb;
     while (!n.empty() && n.back() == '0') n.pop_back();
     out += n;
@@ -450,6 +486,41 @@ std::string HumanizeTimestamp(double v) {
 
 // ---------------------------------------------------------------------------------------
 // Lexer and parser.
+
+// Every function Executor::Call implements (Go's parser rejects the others, so does ours).
+bool IsKnownFunction(const std::string& name) {
+  static const char* const kFunctions[] = {
+      "printf", "print", "humanize", "humanize1024", "humanizeDuration", "humanizePercentage",
+      "humanizeTimestamp", "query", "first", "value", "label", "sortByLabel", "toUpper", "toLower",
+      "title", "match", "reReplaceAll", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not",
+      "len", "index", "safeHtml", "html", "urlquery", "println", "externalURL", "pathPrefix",
+      "stripPort", "strvalue",
+      // Prometheus defines these; vigil does not run them
+      // yet (an execution error), but a rule file that
+      // names them still loads.
+      "args", "graphLink", "tableLink", "parseDuration", "toTime", "js", "slice", "call"};
+  for (const char* f : kFunctions) {
+    if (name == f) return true;
+  }
+  return false;
+}
+
+// The widths and precisions of a literal printf format, checked at parse time.
+Status CheckPrintfFormat(const std::string& format) {
+  for (std::size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '%') continue;
+    std::size_t j = i + 1;
+    while (j < format.size() && std::string("+-# 0").find(format[j]) != std::string::npos) ++j;
+    int n = 0;
+    if (!ReadPrintfNumber(format, &j, &n)) return PrintfWidthError(format);
+    if (j < format.size() && format[j] == '.') {
+      ++j;
+      if (!ReadPrintfNumber(format, &j, &n)) return PrintfWidthError(format);
+    }
+    i = j;  // the verb (%% included)
+  }
+  return Status::Ok();
+}
 
 struct Arg;
 struct Command {
@@ -624,6 +695,10 @@ class ActionParser {
         cmd.args.push_back(std::move(*a));
       }
       if (cmd.args.empty()) return Status::InvalidArgument("missing value for command");
+      if (cmd.args[0].kind == Arg::Kind::kIdent && cmd.args[0].name == "printf" &&
+          cmd.args.size() > 1 && cmd.args[1].kind == Arg::Kind::kString) {
+        if (Status s = CheckPrintfFormat(cmd.args[1].str); !s.ok()) return s;
+      }
       p.cmds.push_back(std::move(cmd));
       if (Peek().kind != Tok::Kind::kPipe) break;
       Next();
@@ -686,11 +761,19 @@ class ActionParser {
           a.kind = Arg::Kind::kNil;
           return a;
         }
+        if (!IsKnownFunction(t.text)) {
+          return Status::InvalidArgument("function \"" + t.text + "\" not defined");
+        }
         a.kind = Arg::Kind::kIdent;
         a.name = t.text;
         return a;
       case Tok::Kind::kLParen: {
+        if (++parens_ > kMaxTemplateNesting) {
+          return Status::InvalidArgument("parentheses nested deeper than " +
+                                         std::to_string(kMaxTemplateNesting));
+        }
         auto p = ParsePipeline(false);
+        --parens_;
         if (!p.ok()) return p.status();
         if (Peek().kind != Tok::Kind::kRParen)
           return Status::InvalidArgument("unclosed left paren");
@@ -709,6 +792,7 @@ class ActionParser {
 
   std::vector<Tok> toks_;
   std::size_t pos_ = 0;
+  int parens_ = 0;
 };
 
 struct RawAction {
@@ -825,6 +909,17 @@ class TemplateParser {
   }
 
   Status ParseControl(const std::string& kw, const std::string& rest, NodeList* out) {
+    if (depth_ >= kMaxTemplateNesting) {
+      return Status::InvalidArgument("if/range/with nested deeper than " +
+                                     std::to_string(kMaxTemplateNesting));
+    }
+    ++depth_;
+    Status s = ParseControlBody(kw, rest, out);
+    --depth_;
+    return s;
+  }
+
+  Status ParseControlBody(const std::string& kw, const std::string& rest, NodeList* out) {
     auto toks = LexAction(rest);
     if (!toks.ok()) return toks.status();
     ActionParser p(std::move(*toks));
@@ -862,6 +957,7 @@ class TemplateParser {
   const std::string& text_;
   std::vector<RawAction> items_;
   std::size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -884,6 +980,7 @@ class Executor {
   }
 
   Status Run(const NodeList& list, std::string* out) { return Walk(list, root_, out); }
+  bool limit_hit() const { return limit_hit_; }
 
  private:
   Status Walk(const NodeList& list, const TValue& dot, std::string* out) {
@@ -894,11 +991,30 @@ class Executor {
     return Status::Ok();
   }
 
+  Status Limit(const std::string& what) {
+    limit_hit_ = true;
+    return Status::InvalidArgument(what);
+  }
+  Status Step() {
+    if (++steps_ > kMaxTemplateSteps) {
+      return Limit("template stopped after " + std::to_string(kMaxTemplateSteps) + " steps");
+    }
+    return Status::Ok();
+  }
+  Status CheckSize(std::size_t size, const char* what) {
+    if (size > kMaxTemplateOutputBytes) {
+      return Limit(std::string(what) + " over " + std::to_string(kMaxTemplateOutputBytes) +
+                   " bytes");
+    }
+    return Status::Ok();
+  }
+
   Status WalkNode(const Template::Node& n, const TValue& dot, std::string* out) {
     using K = Template::Node::Kind;
+    if (Status s = Step(); !s.ok()) return s;
     if (n.kind == K::kText) {
       *out += n.text;
-      return Status::Ok();
+      return CheckSize(out->size(), "output");
     }
     std::size_t mark = vars_.size();
     auto v = EvalPipeline(n.pipe, dot, n.kind == K::kRange);
@@ -907,7 +1023,8 @@ class Executor {
     switch (n.kind) {
       case K::kAction:
         if (n.pipe.decl.empty()) *out += Print(*v);
-        return Status::Ok();  // declared variables stay in scope until the enclosing end
+        return CheckSize(out->size(), "output");  // declared variables stay in scope until
+                                                  // the enclosing end
       case K::kIf:
         s = Walk(Truth(*v) ? n.list : n.else_list, dot, out);
         break;
@@ -915,25 +1032,37 @@ class Executor {
         s = Truth(*v) ? Walk(n.list, *v, out) : Walk(n.else_list, dot, out);
         break;
       case K::kRange: {
-        std::vector<std::pair<TValue, TValue>> items;  // (key, element)
+        std::size_t count = 0;
         if (v->kind == TValue::Kind::kList) {
-          for (std::size_t i = 0; i < v->list.size(); ++i) {
-            items.emplace_back(TValue::Int(static_cast<std::int64_t>(i)), v->list[i]);
-          }
+          count = v->list.size();
         } else if (v->kind == TValue::Kind::kStringMap) {
-          for (const auto& [k, val] : v->map) items.emplace_back(TValue::Str(k), TValue::Str(val));
+          count = v->map.size();
         } else if (v->kind == TValue::Kind::kInt) {
-          for (std::int64_t i = 0; i < v->i; ++i)
-            items.emplace_back(TValue::Int(i), TValue::Int(i));
+          count = v->i > 0 ? static_cast<std::size_t>(v->i) : 0;  // each iteration is a step
         } else if (v->kind != TValue::Kind::kNil) {
           s = Status::InvalidArgument(std::string("range can't iterate over ") + Print(*v));
           break;
         }
-        if (items.empty()) {
+        if (count == 0) {
           s = Walk(n.else_list, dot, out);
           break;
         }
-        for (const auto& [key, elem] : items) {
+        auto map_it = v->map.begin();
+        for (std::size_t idx = 0; idx < count; ++idx) {
+          s = Step();
+          if (!s.ok()) break;
+          TValue key, elem;  // (key, element), made one at a time
+          if (v->kind == TValue::Kind::kList) {
+            key = TValue::Int(static_cast<std::int64_t>(idx));
+            elem = v->list[idx];
+          } else if (v->kind == TValue::Kind::kStringMap) {
+            key = TValue::Str(map_it->first);
+            elem = TValue::Str(map_it->second);
+            ++map_it;
+          } else {
+            key = TValue::Int(static_cast<std::int64_t>(idx));
+            elem = key;
+          }
           std::size_t inner = vars_.size();
           if (n.pipe.decl.size() == 1) {
             vars_.push_back({n.pipe.decl[0], elem});
@@ -1083,13 +1212,26 @@ class Executor {
     return Status::InvalidArgument("incompatible types for comparison");
   }
 
+  // A function call: one step; a string result over the output bound is a limit error (so
+  // that no value can double its way to gigabytes before it reaches the output).
   Result<TValue> Call(const std::string& fn, std::vector<TValue>& args) {
+    if (Status s = Step(); !s.ok()) return s;
+    Result<TValue> r = CallFunction(fn, args);
+    if (r.ok() && r->kind == TValue::Kind::kString) {
+      if (Status s = CheckSize(r->s.size(), "string"); !s.ok()) return s;
+    }
+    return r;
+  }
+
+  Result<TValue> CallFunction(const std::string& fn, std::vector<TValue>& args) {
     if (fn == "printf") {
       if (args.empty() || args[0].kind != TValue::Kind::kString) {
         return Status::InvalidArgument("printf needs a format string");
       }
       std::vector<TValue> rest(args.begin() + 1, args.end());
-      return TValue::Str(GoSprintf(args[0].s, rest));
+      Result<std::string> r = GoSprintf(args[0].s, rest);
+      if (!r.ok()) return Limit(r.status().message());
+      return TValue::Str(std::move(*r));
     }
     if (fn == "print") {
       std::string out;
@@ -1117,6 +1259,9 @@ class Executor {
       Status s = WantArgs(fn, args, 1);
       if (!s.ok()) return s;
       if (!query_) return Status::InvalidArgument("query is not available here");
+      if (++queries_ > kMaxTemplateQueries) {
+        return Limit("more than " + std::to_string(kMaxTemplateQueries) + " queries");
+      }
       auto res = query_(args[0].s);
       if (!res.ok()) return res.status();
       TValue list;
@@ -1131,6 +1276,42 @@ class Executor {
         return Status::InvalidArgument("first() called on vector with no elements");
       }
       return args[0].list[0];
+    }
+    if (fn == "println") {  // Go's Sprintln: spaces between every operand, then a newline
+      std::string out;
+      for (std::size_t i = 0; i < args.size(); ++i) out += (i > 0 ? " " : "") + Print(args[i]);
+      return TValue::Str(out + "\n");
+    }
+    if (fn == "externalURL" || fn == "pathPrefix") {
+      Status s = WantArgs(fn, args, 0);
+      if (!s.ok()) return s;
+      std::string url = root_.fields[2].second.s;
+      if (fn == "externalURL") return TValue::Str(url);
+      std::size_t scheme = url.find("://");
+      std::size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+      return TValue::Str(path == std::string::npos ? "" : url.substr(path));
+    }
+    if (fn == "stripPort") {  // net.SplitHostPort's host, or the input when it has no port
+      Status s = WantArgs(fn, args, 1);
+      if (!s.ok()) return s;
+      const std::string& hp = args[0].s;
+      if (!hp.empty() && hp[0] == '[') {
+        std::size_t close = hp.find(']');
+        if (close != std::string::npos && close + 1 < hp.size() && hp[close + 1] == ':') {
+          return TValue::Str(hp.substr(1, close - 1));
+        }
+        return TValue::Str(hp);
+      }
+      std::size_t colon = hp.find(':');
+      if (colon == std::string::npos || hp.find(':', colon + 1) != std::string::npos) {
+        return TValue::Str(hp);
+      }
+      return TValue::Str(hp.substr(0, colon));
+    }
+    if (fn == "strvalue") {  // a sample's "__value__" label (Prometheus keeps strings there)
+      Status s = WantArgs(fn, args, 1);
+      if (!s.ok()) return s;
+      return FieldChain(args[0], {"Labels", "__value__"}, 0);
     }
     if (fn == "value" || fn == "label") {
       if (fn == "label") {
@@ -1194,6 +1375,17 @@ class Executor {
                         std::isdigit(static_cast<unsigned char>(args[1].s[i + 1]))
                     ? ""
                     : std::string(1, c);
+      }
+      // Every match (empty ones too: at most one per byte and one at the end) adds the
+      // replacement, whose back-references add at most the whole text each: refused when that
+      // could pass the bound, before RE2 builds it.
+      std::size_t refs = static_cast<std::size_t>(std::count(repl.begin(), repl.end(), '\\'));
+      double worst = static_cast<double>(text.size() + 1) *
+                         (static_cast<double>(repl.size()) +
+                          static_cast<double>(refs) * static_cast<double>(text.size())) +
+                     static_cast<double>(text.size());
+      if (worst > 16.0 * 1024 * 1024) {
+        return Limit("reReplaceAll: result could pass 16 MiB");
       }
       RE2::GlobalReplace(&text, re, repl);
       return TValue::Str(text);
@@ -1267,6 +1459,9 @@ class Executor {
   TValue root_;
   std::vector<std::pair<std::string, TValue>> vars_;
   const TemplateQueryFunc& query_;
+  std::int64_t steps_ = 0;
+  int queries_ = 0;
+  bool limit_hit_ = false;
 };
 
 }  // namespace
@@ -1296,11 +1491,12 @@ Result<Template> Template::Parse(const std::string& name, const std::string& tex
   return t;
 }
 
-Result<std::string> Template::Execute(const TemplateData& data,
-                                      const TemplateQueryFunc& query) const {
+Result<std::string> Template::Execute(const TemplateData& data, const TemplateQueryFunc& query,
+                                      bool* limit_hit) const {
   Executor ex(data, query);
   std::string out;
   Status s = ex.Run(*root_, &out);
+  if (limit_hit) *limit_hit = ex.limit_hit();
   if (!s.ok()) {
     return Status::InvalidArgument("error executing template " + name_ + ": template: " + name_ +
                                    ": executing \"" + name_ + "\": " + s.message());
@@ -1309,11 +1505,16 @@ Result<std::string> Template::Execute(const TemplateData& data,
 }
 
 std::string ExpandAlertTemplate(const std::string& name, const std::string& text,
-                                const TemplateData& data, const TemplateQueryFunc& query) {
+                                const TemplateData& data, const TemplateQueryFunc& query,
+                                std::string* limit_error) {
   auto t = Template::Parse(name, text);
   if (!t.ok()) return "<error expanding template: " + t.status().message() + ">";
-  auto r = t->Execute(data, query);
-  if (!r.ok()) return "<error expanding template: " + r.status().message() + ">";
+  bool limit_hit = false;
+  auto r = t->Execute(data, query, &limit_hit);
+  if (!r.ok()) {
+    if (limit_hit && limit_error) *limit_error = r.status().message();
+    return "<error expanding template: " + r.status().message() + ">";
+  }
   return *r;
 }
 

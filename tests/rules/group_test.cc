@@ -2,8 +2,11 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <stdexcept>
 
 #include "rules/promql/memory_storage.h"
+#include "rules/promql/parser.h"
+#include "rules/recording_rule.h"
 
 namespace vigil::rules {
 namespace {
@@ -159,6 +162,74 @@ TEST_CASE("A failing rule is unhealthy and the group goes on", "[rules][group]")
   REQUIRE(q != nullptr);
   CHECK(q->v == 4);
   CHECK(q->metric == Labels{{"__name__", "quadrupled"}, {"x", "1"}});
+}
+
+class ThrowingRule final : public Rule {
+ public:
+  const std::string& name() const override { return name_; }
+  std::string Query() const override { return "vector(1)"; }
+  Result<promql::Vector> Eval(TimestampMs, const EvalContext&) override {
+    throw std::out_of_range("stoi");
+  }
+
+ private:
+  std::string name_ = "throws";
+};
+
+TEST_CASE("A rule that throws fails alone", "[rules][group]") {
+  promql::MemoryStorage st;
+  std::vector<std::unique_ptr<Rule>> rules;
+  rules.push_back(std::make_unique<ThrowingRule>());
+  auto expr = promql::ParseExpr("vector(3)");
+  REQUIRE(expr.ok());
+  rules.push_back(std::make_unique<RecordingRule>("three", std::move(*expr), Labels{}));
+  RuleGroupConfig config;
+  config.name = "g";
+  Group g("test.yml", config, GroupOptions{}, std::move(rules));
+  StorageAppender app(&st);
+  promql::Engine engine;
+  g.Eval(0, st, engine, app);
+  CHECK(g.rules()[0]->health() == RuleHealth::kBad);
+  CHECK(g.rules()[0]->last_error() == "rule evaluation threw: stoi");
+  CHECK(g.rules()[1]->health() == RuleHealth::kGood);
+  const auto* three = Find(app.appended, "three", 0);
+  REQUIRE(three != nullptr);
+  CHECK(three->v == 3);
+}
+
+TEST_CASE("A template over its bound makes the rule unhealthy; the alert still fires",
+          "[rules][group][template]") {
+  promql::MemoryStorage st;
+  st.Add(Labels{{"__name__", "up"}, {"instance", "a"}}, 0, 0);
+  auto g = OneGroup(R"(groups:
+  - name: g
+    rules:
+      - alert: Down
+        expr: up == 0
+        annotations:
+          summary: '{{ $labels.instance }} is down'
+          huge: '{{ range 100000000 }}x{{ end }}'
+      - alert: Fine
+        expr: up == 0
+        annotations: {summary: 'ok'}
+)");
+  StorageAppender app(&st);
+  promql::Engine engine;
+  auto sent = g->Eval(0, st, engine, app);
+  auto* down = dynamic_cast<AlertingRule*>(g->rules()[0].get());
+  REQUIRE(down != nullptr);
+  CHECK(down->health() == RuleHealth::kBad);
+  CHECK(down->last_error().find("template: ") == 0);
+  CHECK(g->rules()[1]->health() == RuleHealth::kGood);
+  REQUIRE(down->ActiveAlerts().size() == 1);
+  const Labels ann = down->ActiveAlerts()[0].annotations;
+  CHECK(ann.Get("summary") == "a is down");
+  CHECK(ann.Get("huge").rfind("<error expanding template: ", 0) == 0);
+  CHECK(ann.Get("huge").size() < 1024);
+  // The next clean evaluation clears the error.
+  st.Add(Labels{{"__name__", "up"}, {"instance", "a"}}, kMin, 1);
+  g->Eval(kMin, st, engine, app);
+  CHECK(down->health() == RuleHealth::kGood);
 }
 
 TEST_CASE("Recorded series that vanish get a staleness marker", "[rules][group]") {

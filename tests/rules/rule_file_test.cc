@@ -89,6 +89,15 @@ TEST_CASE("Rule validation matches Prometheus", "[rules][rule_file]") {
                 "        annotations: {s: '{{ if }}'}\n")
             .find("template") != std::string::npos);
   CHECK(ErrorOf("groups: [\n").rfind("r.yml:", 0) == 0);
+  // Templates that could only fail or blow up when they run are refused when the file loads.
+  const std::string bad_width = ErrorOf(
+      "groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n"
+      "        annotations: {s: '{{ printf \"%999999999d\" 1 }}'}\n");
+  CHECK(bad_width.rfind("r.yml:4:", 0) == 0);
+  CHECK(bad_width.find("width or precision over 4096") != std::string::npos);
+  CHECK(ErrorOf("groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n"
+                "        labels: {s: '{{ humanise $value }}'}\n")
+            .find("function \"humanise\" not defined") != std::string::npos);
 }
 
 TEST_CASE("Missing rule file is an error naming it", "[rules][rule_file]") {

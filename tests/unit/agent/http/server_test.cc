@@ -40,7 +40,8 @@ class Socket {
   }
   // Everything until the server closes or `wait` passes.
   std::string ReadAll(std::chrono::milliseconds wait = 3s) {
-    std::string out;
+    std::string out = std::move(pending_);
+    pending_.clear();
     auto until = std::chrono::steady_clock::now() + wait;
     char buf[4096];
     while (std::chrono::steady_clock::now() < until) {
@@ -52,24 +53,33 @@ class Socket {
     }
     return out;
   }
-  // One response (by Content-Length) on a kept-alive connection.
-  std::string ReadResponse(std::chrono::milliseconds wait = 3s) {
-    std::string out;
+  // One response (by Content-Length; no body when `head_only`) on a kept-alive connection;
+  // bytes of the responses after it (pipelining) are kept for the next call.
+  std::string ReadResponse(std::chrono::milliseconds wait = 3s, bool head_only = false) {
     auto until = std::chrono::steady_clock::now() + wait;
     char buf[4096];
-    while (std::chrono::steady_clock::now() < until) {
-      std::size_t head = out.find("\r\n\r\n");
+    while (true) {
+      std::size_t head = pending_.find("\r\n\r\n");
       if (head != std::string::npos) {
-        std::size_t cl = out.find("Content-Length: ");
-        std::size_t len = cl == std::string::npos ? 0 : std::stoul(out.substr(cl + 16));
-        if (out.size() >= head + 4 + len) return out;
+        std::size_t cl = pending_.find("Content-Length: ");
+        std::size_t len = cl == std::string::npos || cl > head || head_only
+                              ? 0
+                              : std::stoul(pending_.substr(cl + 16));
+        if (pending_.size() >= head + 4 + len) {
+          std::string out = pending_.substr(0, head + 4 + len);
+          pending_.erase(0, head + 4 + len);
+          return out;
+        }
       }
+      if (std::chrono::steady_clock::now() >= until) break;
       pollfd p{fd_, POLLIN, 0};
       if (poll(&p, 1, 50) <= 0) continue;
       ssize_t n = recv(fd_, buf, sizeof buf, 0);
       if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
+      pending_.append(buf, static_cast<std::size_t>(n));
     }
+    std::string out = std::move(pending_);
+    pending_.clear();
     return out;
   }
   // True once the server has closed the connection.
@@ -86,6 +96,7 @@ class Socket {
   }
 
  private:
+  std::string pending_;  // read, not yet returned
   int fd_ = -1;
   bool connected_ = false;
 };
@@ -130,7 +141,7 @@ TEST_CASE("The server answers, keeps connections alive and pipelines", "[http][s
              "Content-Length: 3\r\n\r\na=2"));
   CHECK(s.ReadResponse().ends_with("2|a=2"));
   REQUIRE(s.Send("HEAD /ping HTTP/1.1\r\n\r\n"));
-  std::string head = s.ReadResponse();
+  std::string head = s.ReadResponse(3s, /*head_only=*/true);
   CHECK(head.find("Content-Length: 4\r\n") != std::string::npos);
   CHECK(head.ends_with("\r\n\r\n"));
   REQUIRE(s.Send("DELETE /ping HTTP/1.1\r\n\r\n"));
