@@ -323,8 +323,8 @@ void App::InternalMetrics(MetricSink& agent) {
   agent.Gauge("vigil_window_series_limit", "Most series the window holds (global.max_series).", {},
               static_cast<double>(limits.max_series));
   agent.Gauge("vigil_window_series_per_source_limit",
-              "Most series one source may have in a collection (global.max_series_per_source).",
-              {}, static_cast<double>(limits.max_series_per_source));
+              "Most series one source may have in a collection (global.max_series_per_source).", {},
+              static_cast<double>(limits.max_series_per_source));
   for (const auto& [source, n] : window_.Refused()) {
     agent.Counter("vigil_window_series_refused_total",
                   "New series the window refused because a series cap was reached.",
