@@ -9,6 +9,7 @@ find_package(nlohmann_json REQUIRED)   # 3.11
 find_package(Catch2 REQUIRED)          # 2.13 (v2 API)
 find_package(Protobuf REQUIRED)        # 3.21; remote write messages (agent/remote)
 find_package(Snappy REQUIRED)          # 1.1.9; remote write compression
+find_package(ZLIB REQUIRED)            # 1.2.13; the scrape tests make gzip bombs with it
 # cpp-httplib 0.11.4 is a compiled library: every user of httplib.h needs its pkg-config
 # flags, or the class layout differs from the .so and programs crash.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -187,6 +188,32 @@ Duration ConfigNode::GetDuration(std::string_view key, Duration def) const {
     return def;
   }
   return *d;
+}
+
+long long ConfigNode::Bytes(std::string_view key, long long def, long long min,
+                            long long max) const {
+  auto child = Child(key);
+  if (!child || child->IsNull()) return def;
+  std::string v = child->AsString();
+  std::string_view text = v;
+  long long n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  std::string_view unit = text.substr(static_cast<std::size_t>(ptr - text.data()));
+  long long scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  if (unit == "KB" || unit == "KiB") scale = 1LL << 10;
+  if (unit == "MB" || unit == "MiB") scale = 1LL << 20;
+  if (unit == "GB" || unit == "GiB") scale = 1LL << 30;
+  if (ptr == text.data() || ec != std::errc() || n < 0 || scale == 0) {
+    child->Error("invalid size \"" + v + "\" (want bytes, e.g. 1048576, 512KiB, 16MiB)");
+    return def;
+  }
+  if (n > max / scale || n * scale < min) {
+    child->Error("must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                 " bytes, got " + v);
+    return def;
+  }
+  return n * scale;
 }
 
 std::vector<ConfigNode> ConfigNode::List(std::string_view key) const {

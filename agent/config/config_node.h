@@ -65,6 +65,9 @@ class ConfigNode {
   bool Bool(std::string_view key, bool def) const;
   long long Int(std::string_view key, long long def, long long min, long long max) const;
   Duration GetDuration(std::string_view key, Duration def) const;
+  // A size in bytes as Prometheus writes it: a whole number with an optional unit B, KB, MB,
+  // GB (or KiB, MiB, GiB; all powers of 1024, as in Prometheus), e.g. 16MiB; within [min, max].
+  long long Bytes(std::string_view key, long long def, long long min, long long max) const;
   // A list under `key` (absent or null: empty; a single mapping is an error).
   std::vector<ConfigNode> List(std::string_view key) const;
   std::vector<std::string> StringList(std::string_view key) const;

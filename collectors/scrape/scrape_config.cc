@@ -36,7 +36,26 @@ void ParseScrapeConfig(const ConfigNode& node, CollectorSpec& spec) {
   }
   config.job = node.String("job", spec.target);
   config.instance = node.String("instance", config.instance);
-  config.sample_limit = static_cast<std::size_t>(node.Int("sample_limit", 0, 0, 100000000));
+  // Prometheus's scrape limits, where 0 means none; vigil has no unlimited (the agent must
+  // outlive its targets), so 0 is refused with the largest value instead.
+  auto limit = [&](std::string_view key, std::size_t def, long long min, long long max,
+                   bool bytes) {
+    if (auto child = node.Child(key); child && !child->IsNull() && child->AsString() == "0") {
+      child->Error("0 (no limit) is not allowed; the largest is " + std::to_string(max));
+      return def;
+    }
+    long long d = static_cast<long long>(def);
+    return static_cast<std::size_t>(bytes ? node.Bytes(key, d, min, max)
+                                          : node.Int(key, d, min, max));
+  };
+  config.body_size_limit = limit("body_size_limit", config.body_size_limit, 1024, 1LL << 30, true);
+  config.sample_limit = limit("sample_limit", config.sample_limit, 1, 100'000'000, false);
+  // The metric name, job and instance take three.
+  config.label_limit = limit("label_limit", config.label_limit, 3, 100'000, false);
+  config.label_name_length_limit =
+      limit("label_name_length_limit", config.label_name_length_limit, 1, 1 << 20, false);
+  config.label_value_length_limit =
+      limit("label_value_length_limit", config.label_value_length_limit, 1, 16 << 20, false);
   config.honor_labels = node.Bool("honor_labels", false);
   if (auto auth = node.Child("basic_auth")) {
     if (!auth->IsMap()) {

@@ -6,8 +6,10 @@
 
 namespace vigil {
 
-// Reads `url` (http or https, required), `job`, `instance`, `sample_limit`, `honor_labels`,
-// `basic_auth: {username, password | password_file}` and `bearer_token | bearer_token_file`.
+// Reads `url` (http or https, required), `job`, `instance`, `honor_labels`,
+// `basic_auth: {username, password | password_file}`, `bearer_token | bearer_token_file` and
+// the limits `body_size_limit` (bytes, units allowed: 16MiB), `sample_limit`, `label_limit`,
+// `label_name_length_limit`, `label_value_length_limit` (each > 0; defaults in ScrapeConfig).
 void ParseScrapeConfig(const ConfigNode& node, CollectorSpec& spec);
 
 }  // namespace vigil

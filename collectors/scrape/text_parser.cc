@@ -1,5 +1,6 @@
 #include "collectors/scrape/text_parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -27,10 +28,19 @@ std::string Describe(char c) {
   return std::string("character '") + c + "'";
 }
 
-// A cursor over one line; errors are thrown as values through `error_`.
+// Input quoted in a message is cut, so a hostile line cannot make messages (kept, logged,
+// shown on the status page) as large as itself.
+std::string Cut(std::string_view text, std::size_t max = 64) {
+  if (text.size() <= max) return std::string(text);
+  return std::string(text.substr(0, max)) + "...";
+}
+
+// A cursor over one line; errors are thrown as values through `error_`. A label over one of
+// `limits` sets over_limit() too.
 class LineParser {
  public:
-  explicit LineParser(std::string_view line) : line_(line) {}
+  LineParser(std::string_view line, const ExpositionLimits& limits)
+      : line_(line), limits_(limits) {}
 
   bool AtEnd() const { return pos_ >= line_.size(); }
   char Peek() const { return AtEnd() ? '\0' : line_[pos_]; }
@@ -62,6 +72,17 @@ class LineParser {
       }
       std::string_view name = Name(true);
       if (name.empty()) return false;
+      if (limits_.label_name_length_limit > 0 && name.size() > limits_.label_name_length_limit) {
+        return OverLimit("label_name_length_limit " +
+                         std::to_string(limits_.label_name_length_limit) + " exceeded: label \"" +
+                         Cut(name, 50) + "\" has " + std::to_string(name.size()) + " bytes");
+      }
+      // This label and the metric name (Prometheus's __name__) are counted too.
+      if (limits_.label_limit > 0 && out.size() + 2 > limits_.label_limit) {
+        return OverLimit("label_limit " + std::to_string(limits_.label_limit) +
+                         " exceeded: more than " + std::to_string(limits_.label_limit) +
+                         " labels, the metric name included");
+      }
       SkipBlanks();
       if (Peek() != '=') return Unexpected();
       ++pos_;
@@ -71,6 +92,13 @@ class LineParser {
       std::string value;
       for (;;) {
         if (AtEnd()) return Fail("unterminated label value");
+        if (limits_.label_value_length_limit > 0 &&
+            value.size() > limits_.label_value_length_limit) {
+          return OverLimit("label_value_length_limit " +
+                           std::to_string(limits_.label_value_length_limit) +
+                           " exceeded: label \"" + std::string(name) + "\" has more than " +
+                           std::to_string(limits_.label_value_length_limit) + " bytes");
+        }
         char c = line_[pos_++];
         if (c == '"') break;
         if (c != '\\') {
@@ -87,8 +115,11 @@ class LineParser {
           return Fail(std::string("invalid escape sequence '\\") + e + "' in label value");
         }
       }
-      for (const Label& l : out) {
-        if (l.name == name) return Fail("duplicate label name \"" + std::string(name) + "\"");
+      if (limits_.label_value_length_limit > 0 && value.size() > limits_.label_value_length_limit) {
+        return OverLimit("label_value_length_limit " +
+                         std::to_string(limits_.label_value_length_limit) + " exceeded: label \"" +
+                         std::string(name) + "\" has more than " +
+                         std::to_string(limits_.label_value_length_limit) + " bytes");
       }
       out.push_back(Label{std::string(name), std::move(value)});
       SkipBlanks();
@@ -116,13 +147,31 @@ class LineParser {
     if (!error_) error_ = std::move(message);
     return false;
   }
+  bool OverLimit(std::string message) {
+    if (!error_) over_limit_ = true;
+    return Fail(std::move(message));
+  }
   const std::optional<std::string>& error() const { return error_; }
+  bool over_limit() const { return over_limit_; }
 
  private:
   std::string_view line_;
+  const ExpositionLimits& limits_;
   std::size_t pos_ = 0;
   std::optional<std::string> error_;
+  bool over_limit_ = false;
 };
+
+// The name of a duplicated label, or empty. Sorts `labels` by name: O(n log n), where
+// comparing each label with all before it would be quadratic in a line of many labels.
+std::string_view DuplicateName(std::vector<Label>& labels) {
+  if (labels.size() < 2) return {};
+  std::sort(labels.begin(), labels.end(),
+            [](const Label& a, const Label& b) { return a.name < b.name; });
+  auto dup = std::adjacent_find(labels.begin(), labels.end(),
+                                [](const Label& a, const Label& b) { return a.name == b.name; });
+  return dup == labels.end() ? std::string_view() : std::string_view(dup->name);
+}
 
 std::string UnescapeHelp(std::string_view text) {
   std::string out;
@@ -157,9 +206,11 @@ std::optional<MetricType> TypeFromName(std::string_view t) {
 
 class Parser {
  public:
+  explicit Parser(const ExpositionLimits& limits) : limits_(limits) {}
+
   ParsedExposition Run(std::string_view text) {
     std::size_t number = 0;
-    while (!text.empty()) {
+    while (!text.empty() && out_.limit_error.empty()) {
       ++number;
       std::size_t nl = text.find('\n');
       std::string_view line = text.substr(0, nl);
@@ -168,6 +219,11 @@ class Parser {
       line_ = number;
       ParseLine(line);
     }
+    if (out_.limit_error.empty() && over_sample_limit_) {
+      out_.limit_error = std::to_string(out_.samples) + " samples exceed sample_limit " +
+                         std::to_string(limits_.sample_limit);
+    }
+    if (!out_.limit_error.empty()) return std::move(out_);  // no partial result
     for (Entry& e : entries_) {
       if (!e.family.samples.empty()) out_.families.push_back(std::move(e.family));
     }
@@ -182,15 +238,31 @@ class Parser {
   };
 
   void Error(const std::string& message) {
+    ++out_.error_count;
+    if (out_.errors.size() >= kMaxStoredErrors) return;
     out_.errors.push_back(ExpositionError{line_, "line " + std::to_string(line_) + ": " + message});
   }
+  // Stops the parse (Run checks limit_error).
+  void LimitError(const std::string& message) {
+    out_.limit_error = "line " + std::to_string(line_) + ": " + message;
+  }
+  void LineError(const LineParser& p, std::string_view metric) {
+    if (p.over_limit()) return LimitError(*p.error() + " (metric \"" + Cut(metric, 50) + "\")");
+    Error(*p.error());
+  }
 
-  Entry& EntryFor(std::string_view name) {
+  // nullptr (and a limit error) when a new family would pass sample_limit.
+  Entry* EntryFor(std::string_view name) {
     auto it = index_.find(std::string(name));
-    if (it != index_.end()) return entries_[it->second];
+    if (it != index_.end()) return &entries_[it->second];
+    if (limits_.sample_limit > 0 && entries_.size() >= limits_.sample_limit) {
+      LimitError("more than " + std::to_string(limits_.sample_limit) +
+                 " metric families (sample_limit " + std::to_string(limits_.sample_limit) + ")");
+      return nullptr;
+    }
     index_.emplace(std::string(name), entries_.size());
     entries_.push_back(Entry{MetricFamily{std::string(name), "", MetricType::kUntyped, {}}});
-    return entries_.back();
+    return &entries_.back();
   }
   Entry* Find(std::string_view name) {
     auto it = index_.find(std::string(name));
@@ -198,20 +270,28 @@ class Parser {
   }
 
   void ParseLine(std::string_view line) {
-    LineParser p(line);
+    LineParser p(line, limits_);
     p.SkipBlanks();
     if (p.AtEnd()) return;
     if (p.Peek() == '#') {
-      ParseComment(p);
+      if (!over_sample_limit_) ParseComment(p);  // past the limit, samples are only counted
       return;
     }
     std::string_view name = p.Name(false);
     if (name.empty()) return Error(*p.error());
+    if (limits_.label_value_length_limit > 0 && name.size() > limits_.label_value_length_limit) {
+      return LimitError("label_value_length_limit " +
+                        std::to_string(limits_.label_value_length_limit) +
+                        " exceeded: metric name \"" + Cut(name, 50) + "\" has " +
+                        std::to_string(name.size()) + " bytes");
+    }
     std::vector<Label> labels;
     bool blank = IsBlank(p.Peek());
     p.SkipBlanks();
     if (p.Peek() == '{') {
-      if (!p.LabelSet(labels)) return Error(*p.error());
+      if (!p.LabelSet(labels)) return LineError(p, name);
+      std::string_view dup = DuplicateName(labels);
+      if (!dup.empty()) return Error("duplicate label name \"" + std::string(dup) + "\"");
       blank = true;  // a value may follow '}' directly
     }
     if (!blank && !p.AtEnd()) {
@@ -227,7 +307,7 @@ class Parser {
       return Error("unexpected " + Describe(value_text.front()));
     }
     if (!ParseExpositionValue(value_text, value)) {
-      return Error("invalid value \"" + std::string(value_text) + "\"");
+      return Error("invalid value \"" + Cut(value_text) + "\"");
     }
     p.SkipBlanks();
     TimestampMs timestamp = 0;
@@ -235,7 +315,7 @@ class Parser {
       std::string_view ts = p.Token();
       auto [ptr, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), timestamp);
       if (ec != std::errc() || ptr != ts.data() + ts.size()) {
-        return Error("invalid timestamp \"" + std::string(ts) + "\"");
+        return Error("invalid timestamp \"" + Cut(ts) + "\"");
       }
       p.SkipBlanks();
       if (!p.AtEnd()) return Error("unexpected text after timestamp");
@@ -244,6 +324,15 @@ class Parser {
   }
 
   void AddSample(std::string_view name, Labels labels, double value, TimestampMs ts) {
+    if (limits_.sample_limit > 0 && out_.samples >= limits_.sample_limit) {
+      if (!over_sample_limit_) {  // the scrape fails: free what it parsed, count the rest
+        over_sample_limit_ = true;
+        entries_ = {};
+        index_ = {};
+      }
+      ++out_.samples;
+      return;
+    }
     Sample sample{std::move(labels), value, SampleSuffix::kNone, ts};
     Entry* entry = Find(name);
     if (entry == nullptr || entry->family.type == MetricType::kHistogram) {
@@ -274,7 +363,8 @@ class Parser {
       return Error("sample " + std::string(name) +
                    " of histogram needs a _bucket, _sum or _count suffix");
     }
-    if (entry == nullptr) entry = &EntryFor(name);
+    if (entry == nullptr) entry = EntryFor(name);
+    if (entry == nullptr) return;
     entry->family.samples.push_back(std::move(sample));
     ++out_.samples;
   }
@@ -293,27 +383,31 @@ class Parser {
     }
     p.SkipBlanks();
     if (keyword == "HELP") {
-      Entry& e = EntryFor(name);
-      if (e.has_help) return Error("second HELP line for " + std::string(name));
-      e.has_help = true;
-      e.family.help = UnescapeHelp(p.Rest());
+      Entry* e = EntryFor(name);
+      if (e == nullptr) return;
+      if (e->has_help) return Error("second HELP line for " + std::string(name));
+      e->has_help = true;
+      e->family.help = UnescapeHelp(p.Rest());
       return;
     }
     std::string_view type_name = p.Token();
     p.SkipBlanks();
     std::optional<MetricType> type = TypeFromName(type_name);
     if (!type || !p.AtEnd()) {
-      return Error("invalid metric type \"" + std::string(type_name) + std::string(p.Rest()) +
+      return Error("invalid metric type \"" + Cut(std::string(type_name) + std::string(p.Rest())) +
                    "\"");
     }
-    Entry& e = EntryFor(name);
-    if (e.typed) return Error("second TYPE line for " + std::string(name));
-    if (!e.family.samples.empty())
+    Entry* e = EntryFor(name);
+    if (e == nullptr) return;
+    if (e->typed) return Error("second TYPE line for " + std::string(name));
+    if (!e->family.samples.empty())
       return Error("TYPE line for " + std::string(name) + " after its samples");
-    e.typed = true;
-    e.family.type = *type;
+    e->typed = true;
+    e->family.type = *type;
   }
 
+  const ExpositionLimits& limits_;
+  bool over_sample_limit_ = false;
   ParsedExposition out_;
   std::vector<Entry> entries_;
   std::unordered_map<std::string, std::size_t> index_;
@@ -346,6 +440,8 @@ bool ParseExpositionValue(std::string_view text, double& out) {
   return ec == std::errc() && ptr == text.data() + text.size();
 }
 
-ParsedExposition ParseExposition(std::string_view text) { return Parser().Run(text); }
+ParsedExposition ParseExposition(std::string_view text, const ExpositionLimits& limits) {
+  return Parser(limits).Run(text);
+}
 
 }  // namespace vigil

@@ -7,6 +7,13 @@
 // reported with its 1-based line number ("line 12: unexpected character '}'") and skipped;
 // the rest of the text is still parsed. Families appear in order of first appearance; a
 // declared family without samples is left out. Pure function; thread-safe.
+//
+// Hostile input: time is linear in the text (duplicate labels are found by sorting, not by
+// pairwise comparison); the first kMaxStoredErrors bad lines keep a message (input quoted in
+// them is cut at 64 bytes), the rest are only counted. With ExpositionLimits, the first
+// sample over a label limit stops the parse; past sample_limit samples are only counted.
+// Either way `families` is then empty and `limit_error` says why, so a caller never keeps a
+// partial result.
 #pragma once
 
 #include <cstddef>
@@ -23,13 +30,29 @@ struct ExpositionError {
   std::string message;   // "line 12: unexpected character '}'"
 };
 
-struct ParsedExposition {
-  Snapshot families;
-  std::vector<ExpositionError> errors;
-  std::size_t samples = 0;
+// Prometheus's per-scrape limits (0: none). A sample's labels are counted as Prometheus counts
+// them after relabeling, with its metric name (__name__); the caller checks again once it has
+// added its own labels. The value length limit applies to the metric name too (the value of
+// __name__). sample_limit also bounds the metric families a text may declare.
+struct ExpositionLimits {
+  std::size_t sample_limit = 0;
+  std::size_t label_limit = 0;
+  std::size_t label_name_length_limit = 0;
+  std::size_t label_value_length_limit = 0;
 };
 
-ParsedExposition ParseExposition(std::string_view text);
+inline constexpr std::size_t kMaxStoredErrors = 100;
+
+struct ParsedExposition {
+  Snapshot families;                    // empty when limit_error is set
+  std::vector<ExpositionError> errors;  // the first kMaxStoredErrors bad lines
+  std::size_t error_count = 0;          // every bad line
+  std::size_t samples = 0;              // valid sample lines (also those past sample_limit)
+  // Empty within the limits, else e.g. "line 3: label_limit 64 exceeded by metric \"x\"".
+  std::string limit_error;
+};
+
+ParsedExposition ParseExposition(std::string_view text, const ExpositionLimits& limits = {});
 
 // Parses a sample value as the format allows: a Go float, "NaN", "+Inf", "-Inf".
 bool ParseExpositionValue(std::string_view text, double& out);

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
@@ -201,6 +202,92 @@ TEST_CASE("scrape config: url checks, defaults and auth", "[scrape]") {
   CHECK(msg.find("scrape[2]") != std::string::npos);  // url is required
   CHECK(msg.find("give at most one of basic_auth and bearer_token") != std::string::npos);
   CHECK(msg.find("unknown key \"sample_limt\"") != std::string::npos);
+}
+
+const ScrapeConfig& OnlyScrapeConfig(const Config& config) {
+  auto spec = std::find_if(config.collectors.begin(), config.collectors.end(),
+                           [](const CollectorSpec& c) { return c.kind == "scrape"; });
+  REQUIRE(spec != config.collectors.end());
+  static std::unique_ptr<Collector> made;
+  made = spec->make();
+  auto* scrape = dynamic_cast<ScrapeCollector*>(made.get());
+  REQUIRE(scrape != nullptr);
+  return scrape->config();
+}
+
+TEST_CASE("scrape config: limits have bounded defaults, units and no 0", "[scrape][limits]") {
+  auto defaults = ParseConfig("scrape:\n  - {name: a, url: http://127.0.0.1:1/}\n", "vigil.yml");
+  REQUIRE(defaults.ok());
+  const ScrapeConfig& d = OnlyScrapeConfig(*defaults);
+  CHECK(d.body_size_limit == 16u << 20);
+  CHECK(d.sample_limit == 50'000);
+  CHECK(d.label_limit == 64);
+  CHECK(d.label_name_length_limit == 256);
+  CHECK(d.label_value_length_limit == 4096);
+
+  auto set = ParseConfig(
+      "scrape:\n"
+      "  - name: a\n"
+      "    url: http://127.0.0.1:1/\n"
+      "    body_size_limit: 512KiB\n"
+      "    sample_limit: 1000\n"
+      "    label_limit: 30\n"
+      "    label_name_length_limit: 100\n"
+      "    label_value_length_limit: 200\n",
+      "vigil.yml");
+  REQUIRE(set.ok());
+  const ScrapeConfig& s = OnlyScrapeConfig(*set);
+  CHECK(s.body_size_limit == 512u << 10);
+  CHECK(s.sample_limit == 1000);
+  CHECK(s.label_limit == 30);
+  CHECK(s.label_name_length_limit == 100);
+  CHECK(s.label_value_length_limit == 200);
+  for (auto [text, bytes] : {std::pair<const char*, std::size_t>{"2048", 2048},
+                             {"64MB", 64u << 20},
+                             {"1GiB", 1u << 30},
+                             {"4KB", 4096}}) {
+    auto r = ParseConfig(std::string("scrape:\n  - {name: a, url: http://127.0.0.1:1/, "
+                                     "body_size_limit: ") +
+                             text + "}\n",
+                         "vigil.yml");
+    INFO(text);
+    REQUIRE(r.ok());
+    CHECK(OnlyScrapeConfig(*r).body_size_limit == bytes);
+  }
+
+  auto bad = ParseConfig(
+      "scrape:\n"
+      "  - name: a\n"
+      "    url: http://127.0.0.1:1/\n"
+      "    body_size_limit: 0\n"
+      "    sample_limit: 0\n"
+      "    label_limit: 2\n"
+      "    label_name_length_limit: -1\n"
+      "    label_value_length_limit: lots\n"
+      "  - name: b\n"
+      "    url: http://127.0.0.1:1/\n"
+      "    body_size_limit: 16 MiB\n"
+      "  - name: c\n"
+      "    url: http://127.0.0.1:1/\n"
+      "    body_size_limit: 2GiB\n",
+      "vigil.yml");
+  REQUIRE_FALSE(bad.ok());
+  const std::string& msg = bad.status().message();
+  INFO(msg);
+  CHECK(msg.find("vigil.yml:4:22: scrape[0].body_size_limit: 0 (no limit) is not allowed; the "
+                 "largest is 1073741824") != std::string::npos);
+  CHECK(msg.find("vigil.yml:5:19: scrape[0].sample_limit: 0 (no limit) is not allowed") !=
+        std::string::npos);
+  CHECK(msg.find("vigil.yml:6:18: scrape[0].label_limit: must be between 3 and 100000, got 2") !=
+        std::string::npos);
+  CHECK(msg.find("vigil.yml:7:30: scrape[0].label_name_length_limit: must be between 1") !=
+        std::string::npos);
+  CHECK(msg.find("vigil.yml:8:31: scrape[0].label_value_length_limit: want an integer, got "
+                 "\"lots\"") != std::string::npos);
+  CHECK(msg.find("vigil.yml:11:22: scrape[1].body_size_limit: invalid size \"16 MiB\"") !=
+        std::string::npos);
+  CHECK(msg.find("vigil.yml:14:22: scrape[2].body_size_limit: must be between 1024 and "
+                 "1073741824 bytes, got 2GiB") != std::string::npos);
 }
 
 }  // namespace

@@ -174,5 +174,92 @@ TEST_CASE("exposition: parse time of a large exposition", "[scrape][bench]") {
             << " ms\n";
 }
 
+// A line `m{l0="v",l1="v",...} 1` with n labels.
+std::string ManyLabels(std::size_t n, const std::string& last = "") {
+  std::string line = "m{";
+  for (std::size_t i = 0; i < n; ++i) line += "l" + std::to_string(i) + "=\"v\",";
+  line += last + "} 1\n";
+  return line;
+}
+
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+TEST_CASE("exposition: linear in lines of many labels and in huge tokens", "[scrape][limits]") {
+  // Pairwise duplicate checks took minutes here (2e10 comparisons); sorting takes well under 1 s.
+  auto t0 = std::chrono::steady_clock::now();
+  ParsedExposition wide = ParseExposition(ManyLabels(200'000));
+  CHECK(MsSince(t0) < 5000);
+  CHECK(wide.errors.empty());
+  REQUIRE(wide.families.size() == 1);
+  CHECK(wide.families[0].samples[0].labels.size() == 200'000);
+  ParsedExposition dup = ParseExposition(ManyLabels(50'000, "l7=\"again\""));
+  REQUIRE(dup.errors.size() == 1);
+  CHECK(dup.errors[0].message == "line 1: duplicate label name \"l7\"");
+  CHECK(dup.samples == 0);
+
+  // One 8 MiB token: its message quotes 64 bytes of it, not 8 MiB.
+  ParsedExposition huge = ParseExposition("m " + std::string(8 << 20, '7') + "x\n");
+  REQUIRE(huge.errors.size() == 1);
+  CHECK(huge.errors[0].message == "line 1: invalid value \"" + std::string(64, '7') + "...\"");
+
+  // Bad lines beyond kMaxStoredErrors are counted, not kept.
+  std::string bad;
+  for (int i = 0; i < 100'000; ++i) bad += "}\n";
+  ParsedExposition many = ParseExposition(bad);
+  CHECK(many.errors.size() == kMaxStoredErrors);
+  CHECK(many.error_count == 100'000);
+}
+
+TEST_CASE("exposition: limits stop the parse and leave no partial result", "[scrape][limits]") {
+  ExpositionLimits limits{.sample_limit = 10,
+                          .label_limit = 5,
+                          .label_name_length_limit = 8,
+                          .label_value_length_limit = 16};
+  // Within: 4 labels and the name make 5.
+  ParsedExposition ok = ParseExposition("m{a=\"1\",b=\"2\",c=\"3\",d=\"4\"} 1\n", limits);
+  CHECK(ok.limit_error.empty());
+  CHECK(ok.families.size() == 1);
+
+  ParsedExposition wide = ParseExposition("ok 1\n" + ManyLabels(50'000), limits);
+  CHECK(wide.limit_error ==
+        "line 2: label_limit 5 exceeded: more than 5 labels, the metric name included "
+        "(metric \"m\")");
+  CHECK(wide.families.empty());
+  CHECK(wide.samples == 1);
+
+  ParsedExposition name = ParseExposition("m{abcdefghi=\"x\"} 1\n", limits);
+  CHECK(name.limit_error ==
+        "line 1: label_name_length_limit 8 exceeded: label \"abcdefghi\" has 9 bytes "
+        "(metric \"m\")");
+  // The value is cut at once: a 16 MiB value is never copied whole.
+  ParsedExposition value =
+      ParseExposition("m{a=\"" + std::string(16 << 20, 'v') + "\"} 1\n", limits);
+  CHECK(value.limit_error ==
+        "line 1: label_value_length_limit 16 exceeded: label \"a\" has more than 16 bytes "
+        "(metric \"m\")");
+  CHECK(ParseExposition("m{a=\"" + std::string(17, 'v') + "\"} 1\n", limits).limit_error ==
+        value.limit_error);
+  CHECK(ParseExposition("m{a=\"" + std::string(16, 'v') + "\"} 1\n", limits).limit_error.empty());
+  ParsedExposition metric = ParseExposition(std::string(17, 'n') + " 1\n", limits);
+  CHECK(metric.limit_error.find("line 1: label_value_length_limit 16 exceeded: metric name") == 0);
+
+  // Past sample_limit samples are counted (as Prometheus reports them), not kept.
+  std::string series;
+  for (int i = 0; i < 300'000; ++i) series += "s{i=\"" + std::to_string(i) + "\"} 1\n";
+  ParsedExposition over = ParseExposition(series, limits);
+  CHECK(over.limit_error == "300000 samples exceed sample_limit 10");
+  CHECK(over.samples == 300'000);
+  CHECK(over.families.empty());
+  CHECK(ParseExposition("a 1\nb 2\n", limits).limit_error.empty());
+
+  // Families declared without samples count too: HELP lines cannot fill memory.
+  std::string help;
+  for (int i = 0; i < 100'000; ++i) help += "# HELP h" + std::to_string(i) + " text\n";
+  ParsedExposition declared = ParseExposition(help, limits);
+  CHECK(declared.limit_error == "line 11: more than 10 metric families (sample_limit 10)");
+}
+
 }  // namespace
 }  // namespace vigil
