@@ -427,7 +427,10 @@ void App::InstallHandlers() {
         if (it == st.attachments->end()) continue;
         if (!first) body += ',';
         first = false;
-        body += "{\"target\":" + nlohmann::json(st.target).dump() + ",\"data\":" + it->second + "}";
+        body += "{\"target\":" +
+                nlohmann::json(st.target).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace) +
+                ",\"data\":" + it->second + "}";
       }
       body += "]}";
       res.Set(200, std::move(body), "application/json");
