@@ -1,5 +1,6 @@
 #include "agent/app/app.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "agent/api/query_api.h"
@@ -30,10 +31,13 @@ std::pair<std::string, int> SplitHostPort(const std::string& address) {
 // are the only ones a page may send without a preflight) or any request whose Origin is not
 // this host. curl, promtool and scripts send neither.
 Status CheckNotCrossSite(const http::Request& req) {
-  if (const std::string* type = req.Header("content-type")) {
+  if (const std::string* header = req.Header("content-type")) {
+    std::string type = *header;  // media types are case-insensitive
+    for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    type.erase(0, type.find_first_not_of(" \t"));
     for (const char* form :
          {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}) {
-      if (type->starts_with(form)) {
+      if (type.starts_with(form)) {
         return Status::InvalidArgument("refused: a form post can come from another site");
       }
     }
