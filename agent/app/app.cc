@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "agent/api/query_api.h"
 #include "agent/base/duration.h"
@@ -136,6 +137,17 @@ Status App::Apply(Config config) {
     if (fresh) fresh->Stop(kRemoteFlushOnReload);  // the old writer: what it holds is sent
   }
   if (scheduler_) scheduler_->Stop();
+  // Sources the new config no longer has: their series end now (stale markers) and leave the
+  // window after retention, instead of answering queries for the whole lookback.
+  std::set<std::string> kept;
+  for (const CollectorSpec& spec : config.collectors) kept.insert(spec.kind + "/" + spec.target);
+  TimestampMs now = SystemClock::Get().Now();
+  for (const CollectorSpec& spec : config_.collectors) {
+    std::string source = spec.kind + "/" + spec.target;
+    if (kept.count(source)) continue;
+    window_.DropSource(source, now);
+    window_.DropSource("agent:" + source, now);
+  }
   scheduler_ = std::make_unique<Scheduler>(config.collectors, &store_, &SystemClock::Get());
   scheduler_->Start();
   config_ = std::move(config);

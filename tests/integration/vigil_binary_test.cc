@@ -229,6 +229,45 @@ TEST_CASE("/-/reload needs --web.enable-lifecycle and refuses what a cross-site 
         std::string::npos);
 }
 
+TEST_CASE("A reload that removes a collector marks its series stale at once", "[integration]") {
+  TempDir dir;
+  fs::path config = dir.path / "vigil.yml";
+  WriteFile(config,
+            "global: {collect_interval: 1s}\nprocess:\n  - {name: gone, match: {self: true}}\n"
+            "  - {name: kept, match: {self: true}}\n");
+  RunningVigil vigil(config, dir.path / "vigil.log");
+  auto query = [&](const std::string& q) {
+    httplib::Client c("127.0.0.1", vigil.port);
+    auto res = c.Get("/api/v1/query", httplib::Params{{"query", q}}, httplib::Headers{});
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    return res->body;
+  };
+  const std::string gone = "namedprocess_namegroup_num_procs{groupname=\"gone\"}";
+  const std::string gone_up = "vigil_collector_up{collector=\"process\",target=\"gone\"}";
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    std::this_thread::sleep_for(50ms);
+    seen = query(gone).find("\"gone\"") != std::string::npos &&
+           query(gone_up).find("\"gone\"") != std::string::npos;
+  }
+  REQUIRE(seen);
+  WriteFile(config,
+            "global: {collect_interval: 1s}\nprocess:\n  - {name: kept, match: {self: true}}\n");
+  httplib::Client c("127.0.0.1", vigil.port);
+  auto res = c.Post("/-/reload");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  // Within the 5m lookback the last samples would still answer; stale markers end them now.
+  std::string after = query(gone);
+  INFO(after);
+  CHECK(after.find("\"result\":[]") != std::string::npos);
+  CHECK(query(gone_up).find("\"result\":[]") != std::string::npos);
+  CHECK(query("namedprocess_namegroup_num_procs{groupname=\"kept\"}").find("\"kept\"") !=
+        std::string::npos);
+  CHECK(Get(vigil.port, "/metrics").find("groupname=\"gone\"") == std::string::npos);
+}
+
 TEST_CASE("vigil check config prints one line per problem and exits non-zero", "[integration]") {
   TempDir dir;
   WriteFile(dir.path / "bad.yml", "global:\n  collect_interval: soon\n");
