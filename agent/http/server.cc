@@ -822,7 +822,11 @@ void Server::Impl::Work(LanePool& pool) {
 
 Completion Server::Impl::Run(Job& job) {
   Response res;
-  if (job.cancelled->load()) {
+  // A query whose client went away before it started is not run. Fast-lane handlers are
+  // cheap and always run: a client that half-closed after its request still gets the answer.
+  const bool skip =
+      job.cancelled->load() && job.route != nullptr && job.route->lane == Lane::kQuery;
+  if (skip) {
     res.Set(499, "", "");  // nobody is listening; the bytes are dropped
   } else {
     try {
