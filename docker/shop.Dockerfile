@@ -4,7 +4,8 @@ FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates \
       prometheus-cpp-dev libpq-dev libhiredis-dev libcpp-httplib-dev libyaml-cpp-dev \
-      zlib1g-dev libssl-dev libre2-dev nlohmann-json3-dev catch2 \
+      zlib1g-dev libssl-dev libre2-dev nlohmann-json3-dev catch2 libcrypt-dev \
+      libprotobuf-dev protobuf-compiler libsnappy-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -6,8 +6,11 @@
 - `vigil check config deploy/vigil.yml` with the environment docker-compose gives vigil, and
   with the one deploy/stack.sh gives it natively;
 - the dashboards are what dashboards/generate.py writes, and every dashboard the provisioning
-  loads parses.
-    check_deploy.py REPO VIGIL_BINARY
+  loads parses;
+- each Dockerfile's build stage installs every -dev package (and protobuf-compiler) of
+  scripts/install-deps.sh, and its runtime stage the Debian package of every library its
+  binaries link directly (readelf NEEDED -> dpkg -S).
+    check_deploy.py REPO VIGIL_BINARY SHOP_BINARY SHOP_LOAD_BINARY
 """
 import json
 import os
@@ -19,6 +22,7 @@ import tempfile
 import yaml
 
 repo, vigil = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+shop_binaries = [os.path.abspath(a) for a in sys.argv[3:5]]
 failures = []
 
 
@@ -60,6 +64,65 @@ for name, svc in resolved["services"].items():
                 failures.append(f"{name} base image")
                 print(f"FAIL {dockerfile} does not build from debian:bookworm")
 print(f"ok   {len(resolved['services'])} services, mounted files exist")
+
+
+def stage_packages(stage_text):
+    """Packages of the `apt-get install` lines of one Dockerfile stage."""
+    text = stage_text.replace("\\\n", " ")
+    out = set()
+    for line in text.splitlines():
+        if "apt-get install" in line:
+            words = line.split("apt-get install", 1)[1].split("&&")[0].split()
+            out.update(w for w in words if not w.startswith("-"))
+    return out
+
+
+def needed_packages(binary):
+    """Debian packages of the libraries `binary` links directly."""
+    needed = [l.split("[")[1].rstrip("]") for l in subprocess.run(
+        ["readelf", "-d", binary], capture_output=True, text=True, check=True).stdout.splitlines()
+        if "(NEEDED)" in l]
+    # Sanitizer runtimes (the asan/tsan presets run this check too) are not the product's.
+    needed = [l for l in needed if not l.startswith(("libasan", "libubsan", "libtsan"))]
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
+    out = set()
+    for lib in needed:
+        paths = [l.split("=>")[1].strip() for l in cache.splitlines()
+                 if l.strip().startswith(lib + " ") and "x86-64" in l]
+        if not paths:
+            out.add("?" + lib)
+            continue
+        # dpkg knows a library by the path its package ships (/lib or /usr/lib: usrmerge).
+        candidates = {paths[0], os.path.realpath(paths[0])}
+        candidates |= {c.replace("/usr/lib/", "/lib/", 1) for c in list(candidates)}
+        owner = None
+        for c in sorted(candidates):
+            r = subprocess.run(["dpkg", "-S", c], capture_output=True, text=True)
+            if r.returncode == 0:
+                owner = r.stdout.split(":")[0]
+                break
+        out.add(owner or "?" + lib)
+    return out
+
+
+with open(os.path.join(repo, "scripts/install-deps.sh")) as f:
+    deps_text = f.read()
+deps = set(deps_text.split("packages=(", 1)[1].split(")", 1)[0].split())
+build_needs = {p for p in deps if p.endswith("-dev") and not p.startswith("libclang")} | {"protobuf-compiler"}
+in_base_image = {"libc6", "libstdc++6", "libgcc-s1"}  # Essential or apt's own dependencies
+for dockerfile, binaries in (("docker/vigil.Dockerfile", [vigil]), ("docker/shop.Dockerfile", shop_binaries)):
+    with open(os.path.join(repo, dockerfile)) as f:
+        stages = f.read().split("\nFROM ")
+    build_stage, runtime_stage = stage_packages(stages[-2]), stage_packages(stages[-1])
+    missing = sorted(build_needs - build_stage)
+    for b in binaries:
+        missing += sorted(f"{p} (runtime, for {os.path.basename(b)})"
+                          for p in needed_packages(b) - runtime_stage - in_base_image)
+    if missing:
+        failures.append(dockerfile)
+        print(f"FAIL {dockerfile} lacks: {', '.join(missing)}")
+    else:
+        print(f"ok   {dockerfile}: build and runtime packages")
 
 # Prometheus reads targets/*.json next to its config: check a copy with the compose targets.
 with tempfile.TemporaryDirectory() as tmp:
