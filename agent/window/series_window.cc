@@ -11,12 +11,12 @@ SeriesWindow::SeriesWindow(Duration retention) : retention_(retention) {
 }
 
 void SeriesWindow::SetRetention(Duration retention) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   retention_ = retention;
 }
 
 void SeriesWindow::SetObserver(Observer observer) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   observer_ = std::move(observer);
   observed_.clear();
 }
@@ -28,17 +28,17 @@ void SeriesWindow::NotifyObserverLocked() {
 }
 
 Duration SeriesWindow::retention() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return retention_;
 }
 
 void SeriesWindow::SetLimits(WindowLimits limits) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   limits_ = limits;
 }
 
 WindowLimits SeriesWindow::limits() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return limits_;
 }
 
@@ -98,7 +98,12 @@ void SeriesWindow::ReplaceSourceSet(const std::string& source, std::vector<Id> i
 }
 
 void SeriesWindow::Ingest(const std::string& source, const Snapshot& snapshot, TimestampMs t) {
-  std::unique_lock lock(mu_);
+  if (AddCollection(source, snapshot, t)) Compact(t);
+}
+
+bool SeriesWindow::AddCollection(const std::string& source, const Snapshot& snapshot,
+                                 TimestampMs t) {
+  WriterLock lock(mu_);
   std::vector<Id> ids;
   std::uint64_t refused = 0;
   for (const MetricFamily& f : snapshot) {
@@ -117,35 +122,11 @@ void SeriesWindow::Ingest(const std::string& source, const Snapshot& snapshot, T
   CountRefusedLocked(source, refused);
   ReplaceSourceSet(source, std::move(ids), t);
   NotifyObserverLocked();
-  if (t - last_compact_ > 30'000) {
-    lock.unlock();
-    Compact(t);
-  }
-}
-
-void SeriesWindow::IngestSamples(const std::string& source,
-                                 const std::vector<std::pair<Labels, double>>& samples,
-                                 TimestampMs t) {
-  std::unique_lock lock(mu_);
-  std::vector<Id> ids;
-  ids.reserve(samples.size());
-  std::uint64_t refused = 0;
-  for (const auto& [labels, v] : samples) {
-    Id id = GetOrCreate(labels, ids.size());
-    if (id == kRefused) {
-      ++refused;
-      continue;
-    }
-    AppendLocked(id, t, v);
-    ids.push_back(id);
-  }
-  CountRefusedLocked(source, refused);
-  ReplaceSourceSet(source, std::move(ids), t);
-  NotifyObserverLocked();
+  return t - last_compact_ > 30'000;
 }
 
 void SeriesWindow::Append(const Labels& labels, TimestampMs t, double v) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   Id id = GetOrCreate(labels, 0);  // only the global cap: rule output has no source set
   if (id == kRefused) {
     CountRefusedLocked(kRuleOutputSource, 1);
@@ -156,7 +137,7 @@ void SeriesWindow::Append(const Labels& labels, TimestampMs t, double v) {
 }
 
 void SeriesWindow::DropSource(const std::string& source, TimestampMs t) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   ReplaceSourceSet(source, {}, t);
   source_sets_.erase(source);
   NotifyObserverLocked();
@@ -165,14 +146,14 @@ void SeriesWindow::DropSource(const std::string& source, TimestampMs t) {
 Result<std::vector<promql::Series>> SeriesWindow::Select(
     const std::vector<promql::LabelMatcher>& matchers, TimestampMs mint, TimestampMs maxt,
     const promql::SelectLimits& limits) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::vector<promql::Series> out;
   if (mint > maxt) return out;
   std::int64_t points_left = limits.max_points;
   Status stop;
   std::size_t considered = 0;
   // Returns false once the query must stop (budget, deadline or cancellation) and sets `stop`.
-  auto consider = [&](Id id) {
+  auto consider = [&](Id id) REQUIRES_SHARED(mu_) {
     if (limits.ctx != nullptr && ++considered % 64 == 0) {
       stop = limits.ctx->Check();
       if (!stop.ok()) return false;
@@ -216,7 +197,7 @@ Result<std::vector<promql::Series>> SeriesWindow::Select(
 }
 
 WindowStats SeriesWindow::Stats() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   WindowStats st;
   for (const auto& s : series_) {
     if (!s) continue;
@@ -230,12 +211,12 @@ WindowStats SeriesWindow::Stats() const {
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> SeriesWindow::Refused() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return {refused_.begin(), refused_.end()};
 }
 
 void SeriesWindow::Compact(TimestampMs now) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   last_compact_ = now;
   TimestampMs cutoff = now - retention_.count();
   for (Id id = 0; id < series_.size(); ++id) {

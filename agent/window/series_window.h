@@ -73,9 +73,6 @@ class SeriesWindow final : public promql::Querier {
   // (its own timestamp when it has one). Series of the source's previous collection that are
   // missing now get a staleness marker at `t`. New series beyond a cap are dropped and counted.
   void Ingest(const std::string& source, const Snapshot& snapshot, TimestampMs t);
-  // The same for ready-made series (labels include __name__), e.g. rule results.
-  void IngestSamples(const std::string& source,
-                     const std::vector<std::pair<Labels, double>>& samples, TimestampMs t);
   // One sample of a series no source owns (rule output: the rule group writes its own
   // staleness markers). Visible to Select at once. Only the global cap applies; a refusal is
   // counted under kRuleOutputSource.
@@ -104,25 +101,30 @@ class SeriesWindow final : public promql::Querier {
   static constexpr Id kRefused = ~Id{0};
 
   // The series' id; kRefused when it is new and a cap is reached (`source_series`: how many
-  // series the calling source has in this collection so far). REQUIRES: mu_ held exclusively.
-  Id GetOrCreate(const Labels& labels, std::size_t source_series);
-  void CountRefusedLocked(const std::string& source, std::uint64_t n);
-  void AppendLocked(Id id, TimestampMs t, double v);
-  void ReplaceSourceSet(const std::string& source, std::vector<Id> ids, TimestampMs t);
-  void NotifyObserverLocked();
+  // series the calling source has in this collection so far).
+  Id GetOrCreate(const Labels& labels, std::size_t source_series) REQUIRES(mu_);
+  void CountRefusedLocked(const std::string& source, std::uint64_t n) REQUIRES(mu_);
+  void AppendLocked(Id id, TimestampMs t, double v) REQUIRES(mu_);
+  void ReplaceSourceSet(const std::string& source, std::vector<Id> ids, TimestampMs t)
+      REQUIRES(mu_);
+  void NotifyObserverLocked() REQUIRES(mu_);
+  // Ingest's work under the lock; true when a Compact is due (run after it is released).
+  bool AddCollection(const std::string& source, const Snapshot& snapshot, TimestampMs t)
+      EXCLUDES(mu_);
 
   mutable SharedMutex mu_;  // prefers writers: ingestion never waits behind a stream of queries
-  std::vector<std::unique_ptr<MemSeries>> series_;  // by Id; null when freed
-  std::vector<Id> free_;
-  std::unordered_map<Labels, Id, LabelsHash> index_;
-  std::unordered_map<std::string, std::vector<Id>> by_name_;
-  std::unordered_map<std::string, std::vector<Id>> source_sets_;  // sorted ids per source
+  std::vector<std::unique_ptr<MemSeries>> series_ GUARDED_BY(mu_);  // by Id; null when freed
+  std::vector<Id> free_ GUARDED_BY(mu_);
+  std::unordered_map<Labels, Id, LabelsHash> index_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::vector<Id>> by_name_ GUARDED_BY(mu_);
+  // Sorted ids per source.
+  std::unordered_map<std::string, std::vector<Id>> source_sets_ GUARDED_BY(mu_);
   Duration retention_;
-  WindowLimits limits_;                           // GUARDED_BY(mu_)
-  std::map<std::string, std::uint64_t> refused_;  // by source; GUARDED_BY(mu_)
-  TimestampMs last_compact_ = 0;
-  Observer observer_;                     // GUARDED_BY(mu_)
-  std::vector<ObservedSample> observed_;  // GUARDED_BY(mu_)
+  WindowLimits limits_ GUARDED_BY(mu_);
+  std::map<std::string, std::uint64_t> refused_ GUARDED_BY(mu_);  // by source
+  TimestampMs last_compact_ GUARDED_BY(mu_) = 0;
+  Observer observer_ GUARDED_BY(mu_);
+  std::vector<ObservedSample> observed_ GUARDED_BY(mu_);
 };
 
 }  // namespace vigil
