@@ -110,7 +110,7 @@ def fmt(v, kind):
 def alert_key(labels):
     name = labels.get("alertname", "?")
     rest = ",".join(f"{k}={v}" for k, v in sorted(labels.items())
-                    if k not in ("alertname", "env", "severity", "job", "instance"))
+                    if k not in ("alertname", "env", "severity", "service", "team", "job", "instance"))
     return f"{name}{{{rest}}}" if rest else name
 
 
