@@ -2,7 +2,8 @@
 """Every shipped alert, at its severity, reaches the receiver docs/on-call.md promises, by
 `amtool config routes test` on deploy/alertmanager.yml (Alertmanager 0.25's amtool):
 critical -> pager-<team>, warning -> chat-<team>, info -> "null" (UI only); an alert without a
-team falls back to chat-platform.
+team falls back to chat-platform. Also: the production receivers docs/on-call.md shows (its
+first yaml block) replace the shipped ones name for name and pass `amtool check-config`.
 
     check_routes.py REPO
 """
@@ -10,7 +11,9 @@ import glob
 import os
 import shutil
 import subprocess
+import re
 import sys
+import tempfile
 
 import yaml
 
@@ -63,4 +66,28 @@ for what, labels in cases:
     else:
         print(f"ok   {what} -> {got}")
 print(f"{len(cases)} routes tested, {failures} wrong")
+
+with open(os.path.join(repo, "docs/on-call.md")) as f:
+    doc = yaml.safe_load(re.search(r"```yaml\n(.*?)```", f.read(), re.S).group(1))
+with open(config) as f:
+    shipped = yaml.safe_load(f)
+shipped_names = {r["name"] for r in shipped["receivers"]} - {"null"}
+doc_names = {r["name"] for r in doc["receivers"]}
+if doc_names != shipped_names:
+    failures += 1
+    print(f"FAIL docs/on-call.md's receivers {sorted(doc_names)} are not the shipped {sorted(shipped_names)}")
+shipped["global"].update(doc["global"])
+shipped["receivers"] = [{"name": "null"}] + doc["receivers"]
+with tempfile.TemporaryDirectory() as tmp:
+    with open(os.path.join(tmp, "alertmanager.yml"), "w") as f:
+        yaml.safe_dump(shipped, f)
+    shutil.copy(os.path.join(repo, "deploy/alertmanager.tmpl"), tmp)
+    p = subprocess.run(["amtool", "check-config", os.path.join(tmp, "alertmanager.yml")], capture_output=True,
+                       text=True, timeout=30)
+    if p.returncode != 0:
+        failures += 1
+        print("FAIL amtool check-config on the shipped routes with docs/on-call.md's receivers")
+        sys.stdout.write(p.stdout + p.stderr)
+    else:
+        print("ok   docs/on-call.md's receivers pass amtool check-config with the shipped routes")
 sys.exit(1 if failures else 0)
