@@ -266,7 +266,7 @@ def render(tty, stack, history, phase, elapsed, total, m, top, vigil_has_alerts,
               f"waiting {fmt(m['pending'], 'n'):>3}  alerts: {len(firing)} firing, {len(pending)} pending  "
               f"top: {top_line[:60]}", flush=True)
         for n in new_notes:
-            print("notification" + notification_line(n, history.t0), flush=True)
+            print("notification" + notification_line(n, history.t0)[1:], flush=True)
         return
     cols = shutil.get_terminal_size((120, 40)).columns
     lines = [
