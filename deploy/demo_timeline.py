@@ -5,7 +5,10 @@ Runs shop-load scenarios one after another against the stack deploy/stack.sh sta
 few seconds, shows shop's request rate, p95 latency, error ratio, cache hit ratio and pool usage
 (from Prometheus), the top statement (vigil's /api/v1/postgres/statements), and the alerts:
 pending/firing from vigil's /api/v1/alerts (when the agent serves it) and what Alertmanager
-holds (/api/v2/alerts), with the times they started and resolved. Ends with a summary.
+holds (/api/v2/alerts), with the times they started and resolved, and the notifications the
+on-call receivers got (deploy/receivers.py: pager, chat, email), as they arrive. Ends with a
+summary that lists each page with its delay from the start of the timeline item (the fault) it
+arrived in, and when its resolved notification came.
 
     demo_timeline.py STACK_ENV SHOP_LOAD ITEM[:SECONDS],... [--refresh 3] [--rate 150]
 
@@ -59,6 +62,14 @@ class Stack:
         self.vigil = env["VIGIL_URL"]
         self.am = env["ALERTMANAGER_URL"]
         self.shop = env["SHOP_ADDR"]
+        self.receivers = env.get("RECEIVERS_URL", "")
+        if self.receivers.endswith(":"):  # stack.sh started no receivers
+            self.receivers = ""
+
+    def notifications(self):
+        """What deploy/receivers.py recorded, oldest first ([] without receivers)."""
+        body = get_json(self.receivers + "/notifications") if self.receivers else None
+        return body if isinstance(body, list) else []
 
     def scalar(self, expr):
         body = get_json(self.prom + "/api/v1/query", data=urllib.parse.urlencode({"query": expr}).encode())
@@ -110,7 +121,7 @@ def fmt(v, kind):
 def alert_key(labels):
     name = labels.get("alertname", "?")
     rest = ",".join(f"{k}={v}" for k, v in sorted(labels.items())
-                    if k not in ("alertname", "env", "severity", "job", "instance"))
+                    if k not in ("alertname", "env", "severity", "service", "team", "job", "instance"))
     return f"{name}{{{rest}}}" if rest else name
 
 
@@ -172,6 +183,54 @@ class History:
         return out
 
 
+def item_at(ran, t):
+    """The timeline item (name, start) that was running at time t (the last one started by then)."""
+    current = None
+    for name, start in ran:
+        if start <= t:
+            current = (name, start)
+    return current
+
+
+def notification_line(n, t0):
+    rel = int(n["received"] - t0)
+    return (f"  +{rel // 60}:{rel % 60:02d} {n.get('receiver', '?'):36.36} {n.get('status', '?'):8} "
+            f"{','.join(n.get('alerts') or ['?'])}")
+
+
+def pages(notifications, ran, t0):
+    """Per receiver and alert: the first firing notification, the item it arrived in, the seconds
+    from that item's start to it, and the first resolved notification after it (or None)."""
+    out = {}
+    for n in sorted(notifications, key=lambda n: n["received"]):
+        for alert in n.get("alerts") or ["?"]:
+            key = (n.get("receiver", "?"), alert)
+            p = out.get(key)
+            if n.get("status") == "firing" and p is None:
+                item = item_at(ran, n["received"]) or ("before the timeline", t0)
+                out[key] = {"receiver": key[0], "alert": alert, "kind": n.get("kind"), "at": n["received"] - t0,
+                            "item": item[0], "after_item_start": n["received"] - item[1], "resolved_after_item_start": None,
+                            "resolved_at": None, "_start": item[1]}
+            elif n.get("status") == "resolved" and p is not None and p["resolved_at"] is None:
+                p["resolved_at"] = n["received"] - t0
+                p["resolved_after_item_start"] = n["received"] - p["_start"]
+    return [{k: v for k, v in p.items() if k != "_start"} for p in out.values()]
+
+
+def pages_summary(notifications, ran, t0):
+    """The summary's lines about notifications: what the on-call engineer received."""
+    got = pages(notifications, ran, t0)
+    if not got:
+        return ["no notification reached the receivers"]
+    lines = [f"notifications the on-call engineer received ({len(notifications)} in all; delays from the start of "
+             "the timeline item they arrived in):"]
+    for p in sorted(got, key=lambda p: (p["kind"] != "pager", p["at"])):
+        end = (f", resolved after {p['resolved_after_item_start']:.0f} s" if p["resolved_at"] is not None
+               else ", not resolved by the end")
+        lines.append(f"  {p['receiver']:36.36} {p['alert']:28} {p['after_item_start']:4.0f} s into {p['item']}{end}")
+    return lines
+
+
 def snapshot(stack):
     s = '{job="shop"}'
     w = "30s"
@@ -190,7 +249,7 @@ def snapshot(stack):
     }
 
 
-def render(tty, stack, history, phase, elapsed, total, m, top, vigil_has_alerts):
+def render(tty, stack, history, phase, elapsed, total, m, top, vigil_has_alerts, notes=(), new_notes=()):
     pool = "-"
     if m["pool_used"] is not None and m["pool_max"]:
         pool = f"{m['pool_used']:.0f}/{m['pool_max']:.0f} ({m['pool_used'] / m['pool_max'] * 100:.0f}%)"
@@ -206,6 +265,8 @@ def render(tty, stack, history, phase, elapsed, total, m, top, vigil_has_alerts)
               f"5xx {fmt(m['errors'], 'pct'):>6}  cache {fmt(m['hit'], 'pct'):>6}  pool {pool:>12} "
               f"waiting {fmt(m['pending'], 'n'):>3}  alerts: {len(firing)} firing, {len(pending)} pending  "
               f"top: {top_line[:60]}", flush=True)
+        for n in new_notes:
+            print("notification" + notification_line(n, history.t0)[1:], flush=True)
         return
     cols = shutil.get_terminal_size((120, 40)).columns
     lines = [
@@ -220,6 +281,8 @@ def render(tty, stack, history, phase, elapsed, total, m, top, vigil_has_alerts)
         "alerts" + ("" if vigil_has_alerts else "  (vigil serves no /api/v1/alerts yet: Alertmanager's view only)"),
     ]
     lines += history.lines() or ["  none yet"]
+    lines += ["", f"notifications received ({len(notes)}; the last 8; {stack.receivers}/)"]
+    lines += [notification_line(n, history.t0) for n in list(notes)[-8:]] or ["  none yet"]
     lines += ["", f"vigil {stack.vigil}   Prometheus {stack.prom}   Alertmanager {stack.am}   (Ctrl-C stops)"]
     sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(lines) + "\n")
     sys.stdout.flush()
@@ -276,6 +339,7 @@ def main():
     vigil_has_alerts = False
     ran = []
     active_faults = []
+    seen_notes = 0
     try:
         for name, seconds in timeline:
             if stopping["flag"]:
@@ -302,8 +366,10 @@ def main():
                 valerts = stack.vigil_alerts()
                 vigil_has_alerts = vigil_has_alerts or valerts is not None
                 history.update(now, valerts, stack.am_alerts())
+                notes = stack.notifications()
                 render(tty, stack, history, name, now - t0, total, snapshot(stack), stack.top_statement(),
-                       vigil_has_alerts)
+                       vigil_has_alerts, notes, notes[seen_notes:])
+                seen_notes = len(notes)
                 deadline = now + args.refresh
                 while time.time() < deadline and child.poll() is None and not stopping["flag"]:
                     time.sleep(0.2)
@@ -341,6 +407,8 @@ def main():
     only_pending = [k for k, h in history.alerts.items() if not h["firing"]]
     if only_pending:
         summary.append("pending but never fired: " + ", ".join(only_pending))
+    notes = stack.notifications()
+    summary += pages_summary(notes, ran, t0)
     text = "\n".join(summary)
     print(text, flush=True)
     if args.summary_file:
@@ -348,7 +416,8 @@ def main():
             json.dump({"scenarios": [n for n, _ in ran], "interrupted": stopping["flag"],
                        "alerts": {k: {x: (h[x] - t0 if h[x] else None) for x in ("pending", "firing", "resolved")}
                                   | {"alertmanager_firing": h["am_firing"] - t0 if h.get("am_firing") else None}
-                                  for k, h in history.alerts.items()}}, f, indent=1)
+                                  for k, h in history.alerts.items()},
+                       "notifications": pages(notes, ran, t0)}, f, indent=1)
     return 130 if stopping["flag"] else 0
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo stack on this machine, from Debian packages, on 127.0.0.1 and free ports:
 # PostgreSQL 15 (pg_stat_statements, role vigil with pg_monitor), Redis, shop (migrated and
-# seeded), Alertmanager, vigil and Prometheus (scraping vigil and shop every 2 s). Shared by
+# seeded), the on-call receivers (deploy/receivers.py: pager and Slack webhooks, SMTP sink),
+# Alertmanager, vigil and Prometheus (scraping vigil and shop every 2 s). Shared by
 # scripts/demo.sh and the dashboard tests (tests/dashboards/).
 #
 #   deploy/stack.sh start DIR   start everything with its state and logs under DIR (created);
@@ -10,7 +11,8 @@
 #
 # The configs are the files docker-compose.yml uses: deploy/vigil.yml (filled in from the
 # environment), deploy/prometheus.yml (+ DIR/prometheus/targets/*.json), deploy/alertmanager.yml
-# and deploy/postgres/init.sql.
+# (its `receivers:9095` and `receivers:2525` pointed at the local receivers) and
+# deploy/postgres/init.sql.
 # Environment (all optional):
 #   VIGIL_BUILD_DIR            where vigil, shop and shop-load are built (default build/release)
 #   VIGIL_COLLECT_INTERVAL     vigil's collector interval (default 2s)
@@ -26,7 +28,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 BUILD=${VIGIL_BUILD_DIR:-$repo/build/release}
-ALL=(postgres redis shop alertmanager vigil prometheus)
+ALL=(postgres redis shop receivers alertmanager vigil prometheus)
+# Debian's python3, where python3-aiosmtpd is installed (another python3 may come first on PATH)
+PYTHON_DEBIAN=${PYTHON_DEBIAN:-/usr/bin/python3}
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -110,10 +114,24 @@ start_shop() {
   SHOP_PROCESS="shop serve --listen 127\\.0\\.0\\.1:$SHOP_PORT"
 }
 
+start_receivers() {
+  RECEIVERS_PORT=$(free_port)
+  SMTP_PORT=$(free_port)
+  spawn receivers "$PYTHON_DEBIAN" "$here/receivers.py" --http-port "$RECEIVERS_PORT" \
+    --smtp-port "$SMTP_PORT" --log "$dir/receivers/notifications.jsonl"
+  wait_for receivers 10 http_ok "http://127.0.0.1:$RECEIVERS_PORT/-/ready" || fail_start receivers
+}
+
 start_alertmanager() {
   AM_PORT=$(free_port)
-  mkdir -p "$dir/alertmanager/data"
-  spawn alertmanager prometheus-alertmanager --config.file="$here/alertmanager.yml" \
+  local d=$dir/alertmanager
+  mkdir -p "$d/data"
+  # the shipped routes and timings; only the receivers' addresses change (without receivers
+  # started, notifications fail and Alertmanager logs it)
+  sed -e "s/receivers:9095/127.0.0.1:${RECEIVERS_PORT:-9}/g" -e "s/receivers:2525/127.0.0.1:${SMTP_PORT:-9}/g" \
+    "$here/alertmanager.yml" >"$d/alertmanager.yml"
+  cp "$here/alertmanager.tmpl" "$d/"
+  spawn alertmanager prometheus-alertmanager --config.file="$d/alertmanager.yml" \
     --storage.path="$dir/alertmanager/data" --web.listen-address="127.0.0.1:$AM_PORT" \
     --cluster.listen-address=""
   wait_for alertmanager 30 http_ok "http://127.0.0.1:$AM_PORT/-/ready" || fail_start alertmanager
@@ -166,6 +184,8 @@ write_env() {
     echo "VIGIL_URL=http://127.0.0.1:${VIGIL_PORT:-}"
     echo "PROMETHEUS_URL=http://127.0.0.1:${PROM_PORT:-}"
     echo "ALERTMANAGER_URL=http://127.0.0.1:${AM_PORT:-}"
+    echo "RECEIVERS_URL=http://127.0.0.1:${RECEIVERS_PORT:-}"
+    echo "SMTP_ADDR=127.0.0.1:${SMTP_PORT:-}"
   } >"$dir/stack.env"
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The vigil demo on this machine (Debian 12, as root): installs what is missing, builds vigil,
 # shop and shop-load, starts PostgreSQL (pg_stat_statements), Redis, shop, vigil with the shipped
-# rules, Prometheus and Alertmanager on free loopback ports (deploy/stack.sh), then runs a
-# timeline of shop-load scenarios and faults with a live view and a summary of the alerts.
+# rules, Prometheus, Alertmanager (deploy/alertmanager.yml) and the on-call receivers it
+# notifies (deploy/receivers.py: pager and Slack webhooks, SMTP) on free loopback ports
+# (deploy/stack.sh), then runs a timeline of shop-load scenarios and faults with a live view
+# and a summary of the alerts and of the pages, chat messages and mails that arrived.
 #
 #   scripts/demo.sh [--short] [--scenarios a,b:SECONDS,...] [--keep] [--rate N] [--no-build]
 #                   [--build-dir DIR] [--record DIR]
@@ -24,7 +26,7 @@ repo=$(pwd)
 
 short="" keep="" build=1 rate=200 build_dir=$repo/build/release record=""
 scenarios=steady,redis-freeze+lock-wait,cache-flush,slow-query,pool-exhaustion,recovery
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --short) short=--short ;;
@@ -79,6 +81,7 @@ cat >&2 <<EOF
 demo: vigil        $VIGIL_URL   (/metrics, /api/v1/query, /api/v1/postgres/statements)
 demo: Prometheus   $PROMETHEUS_URL
 demo: Alertmanager $ALERTMANAGER_URL
+demo: receivers    $RECEIVERS_URL   (what the on-call engineer got: pager, chat, email)
 demo: shop         $SHOP_URL
 EOF
 
@@ -101,6 +104,7 @@ The stack keeps running (Ctrl-C stops it):
   vigil         $VIGIL_URL/metrics   $VIGIL_URL/api/v1/postgres/statements
   Prometheus    $PROMETHEUS_URL/graph
   Alertmanager  $ALERTMANAGER_URL/#/alerts
+  receivers     $RECEIVERS_URL/   (notifications: pager, chat, email)
   shop          $SHOP_URL/metrics
   load          $build_dir/service/shop-load --target $SHOP_ADDR --scenario steady --duration 60s
 EOF

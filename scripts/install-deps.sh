@@ -11,6 +11,7 @@ packages=(
   prometheus prometheus-alertmanager curl python3 procps openssl libcrypt-dev
   prometheus-redis-exporter prometheus-postgres-exporter prometheus-process-exporter pgbouncer
   docker-compose libprotobuf-dev protobuf-compiler libsnappy-dev
+  python3-aiosmtpd  # deploy/receivers.py: the SMTP sink of the demo and tests/oncall
 )
 packages+=(chromium)  # tests/statuspage: the status page in headless Chromium
 [ "${VIGIL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$VIGIL_EXTRA_PACKAGES" && packages+=("${extra[@]}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Checks what scripts/demo.sh --record left: alerts fired at Alertmanager and resolved, and the
-stack is gone.  check_demo_run.py RECORD_DIR SHIPPED_RULES_DIR"""
+"""Checks what scripts/demo.sh --record left: alerts fired at Alertmanager and resolved, a page
+reached a pager receiver (deploy/receivers.py) and the summary lists it, and the stack is gone.
+check_demo_run.py RECORD_DIR SHIPPED_RULES_DIR"""
 import glob
 import json
 import os
@@ -40,6 +41,16 @@ def main():
     if len(fired_and_resolved & shipped) < 3:
         failures.append(f"expected at least 3 distinct shipped alerts fired and resolved, "
                         f"got {sorted(fired_and_resolved)}")
+
+    # The incident paged someone, and the summary says who, for what, and how fast.
+    pages = [p for p in summary.get("notifications", []) if p.get("kind") == "pager"]
+    for p in summary.get("notifications", []):
+        print(f"notification: {p}")
+    if not pages:
+        failures.append("no page reached a pager receiver during the demo")
+    for p in pages:
+        if p.get("alert") not in shipped or not p.get("receiver", "").startswith("pager-"):
+            failures.append(f"unexpected page {p}")
 
     # Nothing the demo started runs any more, and its ports are closed.
     with open(os.path.join(record, "pids")) as f:

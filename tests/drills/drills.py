@@ -703,7 +703,7 @@ def iso_seconds(ts):
 
 def key(labels):
     rest = ",".join(f"{k}={v}" for k, v in sorted(labels.items())
-                    if k not in ("alertname", "severity", "job", "instance", "env", "rule_group"))
+                    if k not in ("alertname", "severity", "job", "instance", "env", "rule_group", "service", "team"))
     return f"{labels.get('alertname', '?')}/{labels.get('severity', '')}" + (f"{{{rest}}}" if rest else "")
 
 
