@@ -1,6 +1,8 @@
 #include "agent/app/app.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "agent/api/query_api.h"
 #include "agent/base/duration.h"
@@ -30,10 +32,13 @@ std::pair<std::string, int> SplitHostPort(const std::string& address) {
 // are the only ones a page may send without a preflight) or any request whose Origin is not
 // this host. curl, promtool and scripts send neither.
 Status CheckNotCrossSite(const http::Request& req) {
-  if (const std::string* type = req.Header("content-type")) {
+  if (const std::string* header = req.Header("content-type")) {
+    std::string type = *header;  // media types are case-insensitive
+    for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    type.erase(0, type.find_first_not_of(" \t"));
     for (const char* form :
          {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}) {
-      if (type->starts_with(form)) {
+      if (type.starts_with(form)) {
         return Status::InvalidArgument("refused: a form post can come from another site");
       }
     }
@@ -132,6 +137,17 @@ Status App::Apply(Config config) {
     if (fresh) fresh->Stop(kRemoteFlushOnReload);  // the old writer: what it holds is sent
   }
   if (scheduler_) scheduler_->Stop();
+  // Sources the new config no longer has: their series end now (stale markers) and leave the
+  // window after retention, instead of answering queries for the whole lookback.
+  std::set<std::string> kept;
+  for (const CollectorSpec& spec : config.collectors) kept.insert(spec.kind + "/" + spec.target);
+  TimestampMs now = SystemClock::Get().Now();
+  for (const CollectorSpec& spec : config_.collectors) {
+    std::string source = spec.kind + "/" + spec.target;
+    if (kept.count(source)) continue;
+    window_.DropSource(source, now);
+    window_.DropSource("agent:" + source, now);
+  }
   scheduler_ = std::make_unique<Scheduler>(config.collectors, &store_, &SystemClock::Get());
   scheduler_->Start();
   config_ = std::move(config);
@@ -427,7 +443,10 @@ void App::InstallHandlers() {
         if (it == st.attachments->end()) continue;
         if (!first) body += ',';
         first = false;
-        body += "{\"target\":" + nlohmann::json(st.target).dump() + ",\"data\":" + it->second + "}";
+        body += "{\"target\":" +
+                nlohmann::json(st.target).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace) +
+                ",\"data\":" + it->second + "}";
       }
       body += "]}";
       res.Set(200, std::move(body), "application/json");

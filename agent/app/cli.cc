@@ -255,7 +255,7 @@ int Serve(const Flags& flags, std::ostream& err) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      app.Reload();
+      (void)app.Reload();  // a failure is logged, and the running config stays
       continue;
     }
     LogInfo("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});

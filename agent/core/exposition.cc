@@ -10,6 +10,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "agent/base/utf8.h"
+
 namespace vigil {
 namespace {
 
@@ -29,14 +31,41 @@ prometheus::MetricType ToPrometheusType(MetricType type) {
   return prometheus::MetricType::Untyped;
 }
 
+// prometheus-cpp escapes label values (\\, \", \n) but writes HELP texts as they are: a
+// newline in a scraped HELP would start a line of its own in vigil's output.
+std::string EscapeHelp(std::string_view help) {
+  std::string valid = ToValidUtf8(help);
+  std::string out;
+  out.reserve(valid.size());
+  for (char c : valid) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::vector<prometheus::ClientMetric::Label> ToLabels(const Labels& labels,
                                                       std::string_view skip = "") {
   std::vector<prometheus::ClientMetric::Label> out;
   out.reserve(labels.size());
   for (const Label& l : labels) {
-    if (l.name != skip) out.push_back({l.name, l.value});
+    if (l.name != skip) out.push_back({l.name, ToValidUtf8(l.value)});
   }
   return out;
+}
+
+// Names the text format cannot carry: the family (a bad metric name) or the sample (a bad
+// label name) is left out rather than breaking the whole page.
+bool HasValidLabelNames(const Labels& labels) {
+  for (const Label& l : labels) {
+    if (!IsValidLabelName(l.name)) return false;
+  }
+  return true;
 }
 
 double ParseBound(std::string_view text) {
@@ -67,6 +96,7 @@ void AddGrouped(const MetricFamily& family, prometheus::MetricFamily& out) {
     return out.metric[it->second];
   };
   for (const Sample& s : family.samples) {
+    if (!HasValidLabelNames(s.labels)) continue;
     prometheus::ClientMetric& m = metric_for(s);
     if (histogram) {
       switch (s.suffix) {
@@ -108,7 +138,7 @@ void AddGrouped(const MetricFamily& family, prometheus::MetricFamily& out) {
 prometheus::MetricFamily ToPrometheusFamily(const MetricFamily& family) {
   prometheus::MetricFamily out;
   out.name = family.name;
-  out.help = family.help;
+  out.help = EscapeHelp(family.help);
   out.type = ToPrometheusType(family.type);
   if (family.type == MetricType::kHistogram || family.type == MetricType::kSummary) {
     AddGrouped(family, out);
@@ -116,6 +146,7 @@ prometheus::MetricFamily ToPrometheusFamily(const MetricFamily& family) {
   }
   out.metric.reserve(family.samples.size());
   for (const Sample& s : family.samples) {
+    if (!HasValidLabelNames(s.labels)) continue;
     prometheus::ClientMetric m;
     m.label = ToLabels(s.labels);
     switch (family.type) {
@@ -139,6 +170,10 @@ void ExpositionBuilder::Add(const Snapshot& snapshot) {
 }
 
 void ExpositionBuilder::Add(const MetricFamily& family) {
+  if (!IsValidMetricName(family.name)) {
+    ++dropped_;
+    return;
+  }
   auto [it, inserted] = index_.try_emplace(family.name, families_.size());
   if (inserted) {
     families_.push_back(family);

@@ -3,7 +3,10 @@
 //
 // Families of the same name from several instances are merged into one; a family whose type
 // disagrees with an earlier one of the same name is dropped (and counted) rather than
-// producing an invalid exposition. Pure functions; thread-safe.
+// producing an invalid exposition. Whatever a source sends, the page stays valid: HELP texts
+// are escaped (prometheus-cpp escapes only label values), invalid UTF-8 in HELP texts and label
+// values becomes U+FFFD, a family with an invalid name is dropped (and counted) and so is a
+// sample with an invalid label name. Pure functions; thread-safe.
 #pragma once
 
 #include <string>

@@ -5,6 +5,7 @@
 #include <crypt.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
@@ -200,6 +201,95 @@ TEST_CASE("TLS and basic auth guard every endpoint, secrets never leak",
     INFO(secret);
     CHECK(everything.find(secret) == std::string::npos);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("A login flood cannot burn the CPU and a bad web config on reload keeps the running one",
+          "[integration][security]") {
+  fs::path dir = fs::temp_directory_path() / ("vigil-flood-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  WriteFile(dir / "web.yml", "basic_auth_users:\n  ops: '" + Bcrypt(kWebPassword) + "'\n");
+  WriteFile(dir / "vigil.yml",
+            "global: {collect_interval: 1s}\nprocess:\n  - {name: me, match: {self: true}}\n");
+  int port = testing::FreePort();
+  testing::Subprocess vigil(
+      {VIGIL_BINARY, "--config.file=" + (dir / "vigil.yml").string(),
+       "--web.config.file=" + (dir / "web.yml").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(port), "--web.enable-lifecycle"},
+      (dir / "vigil.log").string());
+  httplib::Client ops("127.0.0.1", port);
+  ops.set_basic_auth("ops", kWebPassword);
+  bool ready = false;
+  for (int i = 0; i < 100 && !ready; ++i) {
+    auto res = ops.Get("/-/ready");
+    ready = res && res->status == 200;
+    if (!ready) std::this_thread::sleep_for(100ms);
+  }
+  INFO(vigil.Output());
+  REQUIRE(ready);  // the operator's login is now cached
+
+  // 16 clients, each trying 25 distinct wrong passwords (no cache helps them) for at most 10 s.
+  std::atomic<int> refused{0}, busy{0}, other{0};
+  std::vector<std::thread> flood;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (int t = 0; t < 16; ++t) {
+    flood.emplace_back([&, t] {
+      httplib::Client c("127.0.0.1", port);
+      for (int i = 0; i < 25 && std::chrono::steady_clock::now() < deadline; ++i) {
+        c.set_basic_auth("ops", "guess-" + std::to_string(t) + "-" + std::to_string(i));
+        auto res = c.Get("/metrics");
+        if (res && res->status == 401) {
+          ++refused;
+        } else if (res && res->status == 429) {
+          ++busy;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  // Meanwhile the operator, already logged in, is answered at once.
+  int slow = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto res = ops.Get("/metrics");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    if (std::chrono::steady_clock::now() - start > 500ms) ++slow;
+    std::this_thread::sleep_for(20ms);
+  }
+  for (auto& th : flood) th.join();
+  INFO("401: " << refused << ", 429: " << busy << ", other: " << other);
+  CHECK(other == 0);
+  CHECK(refused > 0);
+  CHECK(busy > 0);  // concurrent guesses beyond the one bcrypt at a time are turned away
+  CHECK(slow == 0);
+  // The same wrong guess again is answered from the cache of refusals.
+  httplib::Client again("127.0.0.1", port);
+  again.set_basic_auth("ops", "guess-0-0");
+  auto cached = again.Get("/metrics");
+  REQUIRE(cached);
+  CHECK((cached->status == 401 || cached->status == 429));
+
+  // A malformed web config on reload: an error, the running users stay.
+  WriteFile(dir / "web.yml", "basic_auth_users: [\n");
+  auto reload = ops.Post("/-/reload");
+  REQUIRE(reload);
+  CHECK(reload->status == 500);
+  CHECK(reload->body.find("web.yml") != std::string::npos);
+  auto still = ops.Get("/metrics");
+  REQUIRE(still);
+  CHECK(still->status == 200);
+  CHECK(still->body.find("vigil_config_last_reload_successful 0\n") != std::string::npos);
+  httplib::Client anonymous("127.0.0.1", port);
+  auto anon = anonymous.Get("/metrics");
+  REQUIRE(anon);
+  CHECK(anon->status == 401);
+
+  vigil.Signal(SIGTERM);
+  CHECK(vigil.Wait(5s) == 0);
+  CHECK(vigil.Output().find(kWebPassword) == std::string::npos);
   fs::remove_all(dir);
 }
 

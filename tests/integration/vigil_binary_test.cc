@@ -46,12 +46,11 @@ std::string Get(int port, const std::string& path) {
 struct RunningVigil {
   int port = testing::FreePort();
   std::unique_ptr<Subprocess> proc;
-  RunningVigil(const fs::path& config, const fs::path& log) {
-    proc = std::make_unique<Subprocess>(
-        std::vector<std::string>{VIGIL_BINARY, "--config.file=" + config.string(),
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                                 "--web.enable-lifecycle"},
-        log.string());
+  RunningVigil(const fs::path& config, const fs::path& log, bool lifecycle = true) {
+    std::vector<std::string> args{VIGIL_BINARY, "--config.file=" + config.string(),
+                                  "--web.listen-address=127.0.0.1:" + std::to_string(port)};
+    if (lifecycle) args.push_back("--web.enable-lifecycle");
+    proc = std::make_unique<Subprocess>(args, log.string());
     if (!testing::WaitForHttp("127.0.0.1", port, "/-/ready", 10s)) {
       FAIL("vigil did not become ready:\n" << proc->Output());
     }
@@ -173,6 +172,100 @@ TEST_CASE("A broken config on reload is rejected and the old one keeps running",
 
   vigil.proc->Signal(SIGTERM);
   CHECK(vigil.proc->Wait(5s) == 0);
+}
+
+TEST_CASE("/-/reload needs --web.enable-lifecycle and refuses what a cross-site page can send",
+          "[integration][security]") {
+  TempDir dir;
+  fs::path config = dir.path / "vigil.yml";
+  WriteFile(config,
+            "global: {collect_interval: 1s}\nprocess:\n  - {name: me, match: {self: true}}\n");
+  {
+    RunningVigil closed(config, dir.path / "closed.log", /*lifecycle=*/false);
+    httplib::Client c("127.0.0.1", closed.port);
+    auto res = c.Post("/-/reload");
+    REQUIRE(res);
+    CHECK(res->status == 403);
+    CHECK(res->body.find("--web.enable-lifecycle") != std::string::npos);
+  }
+  RunningVigil vigil(config, dir.path / "vigil.log");
+  httplib::Client c("127.0.0.1", vigil.port);
+  const std::string host = "127.0.0.1:" + std::to_string(vigil.port);
+  struct Attempt {
+    const char* what;
+    httplib::Headers headers;
+    const char* content_type;
+  };
+  const std::vector<Attempt> refused = {
+      {"form post", {}, "application/x-www-form-urlencoded"},
+      {"multipart form", {}, "multipart/form-data; boundary=x"},
+      {"text/plain form", {}, "text/plain"},
+      {"upper-case form type", {}, "Text/Plain; charset=UTF-8"},
+      {"foreign Origin", {{"Origin", "http://evil.example"}}, "application/json"},
+      {"Origin of another port", {{"Origin", "http://127.0.0.1:1"}}, "application/json"},
+      {"Sec-Fetch-Site cross-site", {{"Sec-Fetch-Site", "cross-site"}}, "application/json"},
+      {"Sec-Fetch-Site same-site", {{"Sec-Fetch-Site", "same-site"}}, "application/json"},
+  };
+  for (const Attempt& a : refused) {
+    CAPTURE(a.what);
+    auto res = c.Post("/-/reload", a.headers, "", a.content_type);
+    REQUIRE(res);
+    CHECK(res->status == 403);
+    CHECK(res->body.find("refused") != std::string::npos);
+  }
+  // The GET a cross-site <img> or link can send is not a reload either.
+  auto get = c.Get("/-/reload");
+  REQUIRE(get);
+  CHECK(get->status == 405);
+  // What an operator sends: curl -X POST, and a same-origin page.
+  auto plain = c.Post("/-/reload");
+  REQUIRE(plain);
+  CHECK(plain->status == 200);
+  auto same = c.Post("/-/reload", {{"Origin", "http://" + host}, {"Sec-Fetch-Site", "same-origin"}},
+                     "", "application/json");
+  REQUIRE(same);
+  CHECK(same->status == 200);
+  CHECK(Get(vigil.port, "/metrics").find("vigil_config_last_reload_successful 1\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("A reload that removes a collector marks its series stale at once", "[integration]") {
+  TempDir dir;
+  fs::path config = dir.path / "vigil.yml";
+  WriteFile(config,
+            "global: {collect_interval: 1s}\nprocess:\n  - {name: gone, match: {self: true}}\n"
+            "  - {name: kept, match: {self: true}}\n");
+  RunningVigil vigil(config, dir.path / "vigil.log");
+  auto query = [&](const std::string& q) {
+    httplib::Client c("127.0.0.1", vigil.port);
+    auto res = c.Get("/api/v1/query", httplib::Params{{"query", q}}, httplib::Headers{});
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    return res->body;
+  };
+  const std::string gone = "namedprocess_namegroup_num_procs{groupname=\"gone\"}";
+  const std::string gone_up = "vigil_collector_up{collector=\"process\",target=\"gone\"}";
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    std::this_thread::sleep_for(50ms);
+    seen = query(gone).find("\"gone\"") != std::string::npos &&
+           query(gone_up).find("\"gone\"") != std::string::npos;
+  }
+  REQUIRE(seen);
+  WriteFile(config,
+            "global: {collect_interval: 1s}\nprocess:\n  - {name: kept, match: {self: true}}\n");
+  httplib::Client c("127.0.0.1", vigil.port);
+  auto res = c.Post("/-/reload");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  // Within the 5m lookback the last samples would still answer; stale markers end them now.
+  std::string after = query(gone);
+  INFO(after);
+  CHECK(after.find("\"result\":[]") != std::string::npos);
+  CHECK(query(gone_up).find("\"result\":[]") != std::string::npos);
+  CHECK(query("namedprocess_namegroup_num_procs{groupname=\"kept\"}").find("\"kept\"") !=
+        std::string::npos);
+  CHECK(Get(vigil.port, "/metrics").find("groupname=\"gone\"") == std::string::npos);
 }
 
 TEST_CASE("vigil check config prints one line per problem and exits non-zero", "[integration]") {

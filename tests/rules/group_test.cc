@@ -197,7 +197,7 @@ TEST_CASE("A rule that throws fails alone", "[rules][group]") {
   CHECK(three->v == 3);
 }
 
-TEST_CASE("A template over its bound makes the rule unhealthy; the alert still fires",
+TEST_CASE("A template over its bound makes the rule unhealthy and the alert still fires",
           "[rules][group][template]") {
   promql::MemoryStorage st;
   st.Add(Labels{{"__name__", "up"}, {"instance", "a"}}, 0, 0);

@@ -7,6 +7,6 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 16384) return 0;
   std::string text(reinterpret_cast<const char*>(data), size);
-  vigil::ParseConfig(text, "/nonexistent-vigil-fuzz/vigil.yml");
+  (void)vigil::ParseConfig(text, "/nonexistent-vigil-fuzz/vigil.yml");
   return 0;
 }

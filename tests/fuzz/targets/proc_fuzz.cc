@@ -9,7 +9,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 7) {
     case 0:
-      vigil::ParseProcStat(text);
+      (void)vigil::ParseProcStat(text);
       break;
     case 1:
       vigil::ParseProcStatus(text);

@@ -28,13 +28,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size > 4096) return 0;
   std::string_view input(reinterpret_cast<const char*>(data), size);
   auto e = vigil::promql::ParseExpr(input);
-  vigil::promql::ParseSeriesLabels(input);
+  (void)vigil::promql::ParseSeriesLabels(input);
   if (!e.ok()) return 0;
   std::string printed = (*e)->ToString();
   auto again = vigil::promql::ParseExpr(printed);
   if (!again.ok() || (*again)->ToString() != printed) std::abort();  // round trip broken
   static const vigil::promql::Engine engine(
       vigil::promql::EngineOptions{.lookback_delta_ms = 300000, .max_samples = 100000});
-  engine.Instant(Storage(), **e, 120000);
+  (void)engine.Instant(Storage(), **e, 120000);
   return 0;
 }

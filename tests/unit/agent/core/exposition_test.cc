@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "agent/base/utf8.h"
 #include "agent/core/self_metrics.h"
+#include "collectors/scrape/text_parser.h"
 
 namespace vigil {
 namespace {
@@ -47,6 +49,41 @@ TEST_CASE("Label values are escaped", "[exposition]") {
   ExpositionBuilder builder;
   builder.Add(s.Take());
   CHECK(builder.Render().find(R"(x{q="a\"b\\c\nd"} 1)") != std::string::npos);
+}
+
+TEST_CASE("Whatever a source sends, the page stays valid", "[exposition]") {
+  // What a hostile target can put in a family once vigil has parsed it: a HELP holding
+  // newlines (escaped `\n` in its text), backslashes, invalid UTF-8, bad names.
+  ParsedExposition scraped = ParseExposition(
+      "# HELP evil first\\nevil_injected 1\\\\ and \xFF\xFE\n"
+      "# TYPE evil gauge\n"
+      "evil{v=\"\xC3\x28\",w=\"a\\nb\"} 1\n");
+  REQUIRE(scraped.errors.empty());
+  REQUIRE(scraped.families.size() == 1);
+  MetricFamily bad_name{"0bad-name", "h", MetricType::kGauge, {Sample{{}, 1}}};
+  MetricFamily bad_label{
+      "fine", "h", MetricType::kGauge, {Sample{{{"ok", "1"}}, 1}, Sample{{{"bad-label", "1"}}, 2}}};
+  ExpositionBuilder builder;
+  builder.Add(scraped.families);
+  builder.Add(bad_name);
+  builder.Add(bad_label);
+  CHECK(builder.dropped_families() == 1);
+  std::string text = builder.Render();
+  INFO(text);
+  CHECK(text.find("# HELP evil first\\nevil_injected 1\\\\ and \xEF\xBF\xBD\n") !=
+        std::string::npos);
+  CHECK(text.find("\nevil_injected") == std::string::npos);
+  CHECK(text.find("evil{v=\"\xEF\xBF\xBD(\",w=\"a\\nb\"} 1\n") != std::string::npos);
+  CHECK(text.find("fine{ok=\"1\"} 1\n") != std::string::npos);
+  CHECK(text.find("bad-label") == std::string::npos);
+  CHECK(text.find("0bad") == std::string::npos);
+  // It parses back to exactly what went in, every text valid UTF-8.
+  CHECK(IsValidUtf8(text));
+  ParsedExposition again = ParseExposition(text);
+  CHECK(again.errors.empty());
+  REQUIRE(again.families.size() == 2);
+  CHECK(again.families[0].help == "first\nevil_injected 1\\ and \xEF\xBF\xBD");
+  CHECK(again.families[1].samples.size() == 1);
 }
 
 TEST_CASE("Agent self metrics describe every collector instance", "[exposition]") {
