@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "agent/base/utf8.h"
+
 namespace vigil::promql {
 namespace {
 
@@ -16,35 +18,17 @@ std::string MetricJson(const Labels& l) {
   return out + "}";
 }
 
-// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong forms, no
-// surrogates, at most U+10FFFF), 0 when there is none.
-std::size_t Utf8Length(std::string_view s, std::size_t i) {
-  auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  auto cont = [&](std::size_t k, unsigned char lo = 0x80, unsigned char hi = 0xbf) {
-    return i + k < s.size() && at(k) >= lo && at(k) <= hi;
-  };
-  unsigned char c = at(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-    return cont(1, lo, hi) && cont(2) ? 3 : 0;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
-  }
-  return 0;
-}
-
 std::string PointJson(TimestampMs t, double v) {
   return "[" + JsonTimestamp(t) + "," + JsonString(FormatValue(v)) + "]";
 }
 
 }  // namespace
 
-std::string JsonString(std::string_view s) {
+std::string JsonString(std::string_view text) {
   static const char kHex[] = "0123456789abcdef";
+  std::string valid;
+  std::string_view s = text;
+  if (!IsValidUtf8(text)) s = valid = ToValidUtf8(text);
   std::string out = "\"";
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -76,18 +60,13 @@ std::string JsonString(std::string_view s) {
           out += "\\u00";
           out += kHex[c >> 4];
           out += kHex[c & 15];
-        } else if (c < 0x80) {
-          out += static_cast<char>(c);
-        } else if (std::size_t n = Utf8Length(s, i); n == 0) {
-          out += "\\ufffd";  // as Go: each invalid byte becomes U+FFFD
-        } else if (n == 3 && c == 0xe2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+        } else if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
                    (static_cast<unsigned char>(s[i + 2]) == 0xa8 ||
                     static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
           out += static_cast<unsigned char>(s[i + 2]) == 0xa8 ? "\\u2028" : "\\u2029";
           i += 2;
         } else {
-          out.append(s.substr(i, n));
-          i += n - 1;
+          out += static_cast<char>(c);
         }
     }
   }

@@ -95,9 +95,10 @@ RawResponse RawExchange(int port, const std::string& request, Ms timeout = 5s) {
 // Status codes counted by what sent them.
 class Codes {
  public:
-  void Add(const std::string& kind, int code) {
+  void Add(const std::string& kind, int code, double seconds = 0) {
     std::lock_guard<std::mutex> lock(mu_);
     ++counts_[kind][code];
+    slowest_[kind] = std::max(slowest_[kind], seconds);
   }
   std::map<int, int> Of(const std::string& kind) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -109,7 +110,7 @@ class Codes {
     for (const auto& [kind, codes] : counts_) {
       out << "  " << kind << ":";
       for (auto [code, n] : codes) out << " " << (code ? std::to_string(code) : "none") << "x" << n;
-      out << "\n";
+      out << " (slowest " << slowest_[kind] << " s)\n";
     }
     return out.str();
   }
@@ -117,6 +118,7 @@ class Codes {
  private:
   std::mutex mu_;
   std::map<std::string, std::map<int, int>> counts_;
+  std::map<std::string, double> slowest_;
 };
 
 // The codes in `got` that are not in `allowed`, with their counts ("" when none).
@@ -144,7 +146,8 @@ struct Targets {
   Targets() {
     static const std::string wide = testing::ManyLabels(50'000);
     static const std::string series = testing::ManySeries(300'000);
-    static const std::string many = testing::ManySeries(5'000, "many_series");
+    static const std::string many =
+        "# HELP many_series Over the per-source cap.\n" + testing::ManySeries(5'000, "many_series");
     // Bodies that are not text/* are sent as they are (cpp-httplib compresses only text).
     const char* raw = "application/octet-stream";
     auto serve = [&](const std::string& path, const std::string& body,
@@ -354,7 +357,7 @@ TEST_CASE("Hostile clients and hostile scrape targets leave vigil alive, bounded
           codes.Add("range query flood", 0);
           continue;
         }
-        codes.Add("range query flood", res->status);
+        codes.Add("range query flood", res->status, took);
         if (res->status == 503) std::this_thread::sleep_for(100ms);  // Retry-After, roughly
       }
     });
@@ -387,13 +390,17 @@ TEST_CASE("Hostile clients and hostile scrape targets leave vigil alive, bounded
         "/api/v1/collectors?\xff=\xfe",
     };
     for (int round = 0; round < 400 && !stop; ++round) {
-      codes.Add("head > 16 KiB", RawExchange(port, big_header).status);
-      codes.Add("100 header lines", RawExchange(port, many_headers).status);
-      codes.Add("body > 512 KiB", RawExchange(port, big_body).status);
+      for (const auto& [kind, request] :
+           {std::pair<const char*, const std::string&>{"head > 16 KiB", big_header},
+            {"100 header lines", many_headers},
+            {"body > 512 KiB", big_body}}) {
+        RawResponse a = RawExchange(port, request);
+        codes.Add(kind, a.status, a.seconds);
+      }
       const std::string& p = utf8_paths[static_cast<std::size_t>(round) % utf8_paths.size()];
       RawResponse r = RawExchange(
           port, "GET " + p + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-      codes.Add("invalid UTF-8 in parameters", r.status);
+      codes.Add("invalid UTF-8 in parameters", r.status, r.seconds);
       if (r.status != 0 && nlohmann::json::parse(r.body, nullptr, false).is_discarded()) {
         utf8_not_json.push_back(p + " -> " + std::to_string(r.status) + " " +
                                 r.body.substr(0, 300));
