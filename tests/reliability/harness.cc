@@ -236,6 +236,15 @@ std::optional<std::string> AmAlertState(int am_port, const std::string& alertnam
   return std::string();
 }
 
+double ProcStatusField(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(field)) return std::atof(line.c_str() + field.size());
+  }
+  return 0;
+}
+
 int CountThreads(int pid) {
   int n = 0;
   std::error_code ec;

@@ -114,6 +114,8 @@ std::vector<double> SampleValues(const std::string& metrics, const std::string& 
 // "active" (or another state), nullopt when Alertmanager does not answer.
 std::optional<std::string> AmAlertState(int am_port, const std::string& alertname);
 
+// A numeric field of /proc/PID/status ("VmRSS:", "VmHWM:" in kB; "Threads:"); 0 when absent.
+double ProcStatusField(int pid, const std::string& field);
 // /proc/PID/task and /proc/PID/fd entries.
 int CountThreads(int pid);
 int CountFds(int pid);

@@ -29,5 +29,27 @@ TEST_CASE("Query results format as Prometheus API JSON", "[promql][json]") {
   CHECK(JsonTimestamp(-1500) == "-1.500");
 }
 
+TEST_CASE("Invalid UTF-8 in queries and labels becomes U+FFFD: the answer is valid JSON",
+          "[promql][json]") {
+  const std::string r = "\xef\xbf\xbd";  // U+FFFD, once per run of bad bytes
+  CHECK(JsonString("\xff\xfe") == "\"" + r + "\"");
+  // A truncated sequence, an overlong form, a surrogate, past U+10FFFF.
+  CHECK(JsonString("a\xc3(") == "\"a" + r + "(\"");
+  CHECK(JsonString("\xc0\xaf") == "\"" + r + "\"");
+  CHECK(JsonString("\xed\xa0\x80-") == "\"" + r + "-\"");
+  CHECK(JsonString("\xf4\x90\x80\x80") == "\"" + r + "\"");
+  CHECK(JsonString("x\xe2\x82") == "\"x" + r + "\"");
+  // Well-formed sequences stay as they are, U+2028 and U+2029 escaped.
+  CHECK(JsonString("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf") ==
+        "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"");
+  CHECK(JsonString("\xe2\x80\xa8<\xff") == "\"\\u2028\\u003c" + r + "\"");
+  CHECK(
+      FormatQueryError(Status::InvalidArgument("parse error: unexpected character: '\xff'")) ==
+      R"({"status":"error","errorType":"bad_data","error":"parse error: unexpected character: ')" +
+          r + "'\"}");
+  CHECK(FormatQueryResponse(Value::String("\xff", 1000)) ==
+        R"({"status":"success","data":{"resultType":"string","result":[1,")" + r + "\"]}}");
+}
+
 }  // namespace
 }  // namespace vigil::promql

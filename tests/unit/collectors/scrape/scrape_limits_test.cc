@@ -3,7 +3,6 @@
 // server. Each fails its own scrape with the limit's name while memory stays near the
 // limits and a good target beside them is scraped as usual.
 #include <httplib.h>
-#include <zlib.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "agent/core/collection_store.h"
 #include "agent/core/scheduler.h"
 #include "collectors/scrape/scrape_collector.h"
+#include "tests/support/hostile_bodies.h"
 #include "tests/support/snapshot_util.h"
 
 namespace vigil {
@@ -21,46 +21,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::FindValue;
-
-constexpr std::size_t kBombBytes = std::size_t{1} << 30;  // 1 GiB of zeros when inflated
-
-// `inflated` zero bytes, gzip-compressed at level 9 (about 1 MiB), made once.
-const std::string& GzipBomb() {
-  static const std::string bomb = [] {
-    z_stream z{};
-    REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::string zeros(1 << 20, '\0');
-    std::string out;
-    std::string buf(1 << 16, '\0');
-    for (std::size_t fed = 0; fed <= kBombBytes; fed += zeros.size()) {
-      bool last = fed == kBombBytes;
-      z.next_in = reinterpret_cast<Bytef*>(zeros.data());
-      z.avail_in = last ? 0 : static_cast<uInt>(zeros.size());
-      int ret = Z_OK;
-      do {
-        z.next_out = reinterpret_cast<Bytef*>(buf.data());
-        z.avail_out = static_cast<uInt>(buf.size());
-        ret = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
-        out.append(buf.data(), buf.size() - z.avail_out);
-      } while (z.avail_out == 0 || (last && ret != Z_STREAM_END));
-    }
-    deflateEnd(&z);
-    return out;
-  }();
-  return bomb;
-}
-
-std::string ManyLabels(int n) {
-  std::string line = "wide{";
-  for (int i = 0; i < n; ++i) line += "l" + std::to_string(i) + "=\"v\",";
-  return line + "} 1\n";
-}
-
-std::string ManySeries(int n) {
-  std::string body = "# TYPE s gauge\n";
-  for (int i = 0; i < n; ++i) body += "s{i=\"" + std::to_string(i) + "\"} 1\n";
-  return body;
-}
+using testing::GzipBomb;
+using testing::kBombBytes;
+using testing::ManyLabels;
+using testing::ManySeries;
 
 // Serves the attacks and a good body on a loopback port. Bodies are made once.
 struct HostileTarget {
