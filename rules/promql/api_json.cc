@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "agent/base/utf8.h"
+
 namespace vigil::promql {
 namespace {
 
@@ -22,8 +24,14 @@ std::string PointJson(TimestampMs t, double v) {
 
 }  // namespace
 
-std::string JsonString(std::string_view s) {
+std::string JsonString(std::string_view text) {
   static const char kHex[] = "0123456789abcdef";
+  std::string valid;
+  std::string_view s = text;
+  if (!IsValidUtf8(text)) {
+    valid = ToValidUtf8(text);
+    s = valid;
+  }
   std::string out = "\"";
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);

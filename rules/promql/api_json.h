@@ -24,7 +24,8 @@ int QueryErrorHttpStatus(const Status& status);
 std::string FormatQueryError(const Status& status);
 std::string FormatQueryResult(const Result<Value>& r);
 
-// JSON string literal with Go's escaping.
+// JSON string literal with Go's escaping; ill-formed UTF-8 becomes U+FFFD (as Go's encoding/json
+// writes it), so that text from a query, a label or an error message never breaks the JSON.
 std::string JsonString(std::string_view s);
 // Milliseconds as seconds the way Prometheus writes them: 1700000000, 1700000000.120.
 std::string JsonTimestamp(TimestampMs t);
