@@ -96,7 +96,7 @@ class LineParser {
             value.size() > limits_.label_value_length_limit) {
           return OverLimit("label_value_length_limit " +
                            std::to_string(limits_.label_value_length_limit) +
-                           " exceeded: label \"" + std::string(name) + "\" has more than " +
+                           " exceeded: label \"" + Cut(name, 50) + "\" has more than " +
                            std::to_string(limits_.label_value_length_limit) + " bytes");
         }
         char c = line_[pos_++];
@@ -118,7 +118,7 @@ class LineParser {
       if (limits_.label_value_length_limit > 0 && value.size() > limits_.label_value_length_limit) {
         return OverLimit("label_value_length_limit " +
                          std::to_string(limits_.label_value_length_limit) + " exceeded: label \"" +
-                         std::string(name) + "\" has more than " +
+                         Cut(name, 50) + "\" has more than " +
                          std::to_string(limits_.label_value_length_limit) + " bytes");
       }
       out.push_back(Label{std::string(name), std::move(value)});
@@ -291,7 +291,7 @@ class Parser {
     if (p.Peek() == '{') {
       if (!p.LabelSet(labels)) return LineError(p, name);
       std::string_view dup = DuplicateName(labels);
-      if (!dup.empty()) return Error("duplicate label name \"" + std::string(dup) + "\"");
+      if (!dup.empty()) return Error("duplicate label name \"" + Cut(dup, 50) + "\"");
       blank = true;  // a value may follow '}' directly
     }
     if (!blank && !p.AtEnd()) {
@@ -351,7 +351,7 @@ class Parser {
                     (t == MetricType::kSummary && s.suffix != SampleSuffix::kBucket);
         if (!fits) continue;
         if (s.suffix == SampleSuffix::kBucket && !sample.labels.Has("le")) {
-          return Error("histogram bucket " + std::string(name) + " without \"le\" label");
+          return Error("histogram bucket " + Cut(name, 50) + " without \"le\" label");
         }
         sample.suffix = s.suffix;
         entry = base;
@@ -360,7 +360,7 @@ class Parser {
     }
     if (entry != nullptr && entry->family.type == MetricType::kHistogram &&
         sample.suffix == SampleSuffix::kNone) {
-      return Error("sample " + std::string(name) +
+      return Error("sample " + Cut(name, 50) +
                    " of histogram needs a _bucket, _sum or _count suffix");
     }
     if (entry == nullptr) entry = EntryFor(name);
@@ -385,7 +385,7 @@ class Parser {
     if (keyword == "HELP") {
       Entry* e = EntryFor(name);
       if (e == nullptr) return;
-      if (e->has_help) return Error("second HELP line for " + std::string(name));
+      if (e->has_help) return Error("second HELP line for " + Cut(name, 50));
       e->has_help = true;
       e->family.help = UnescapeHelp(p.Rest());
       return;
@@ -399,9 +399,9 @@ class Parser {
     }
     Entry* e = EntryFor(name);
     if (e == nullptr) return;
-    if (e->typed) return Error("second TYPE line for " + std::string(name));
+    if (e->typed) return Error("second TYPE line for " + Cut(name, 50));
     if (!e->family.samples.empty())
-      return Error("TYPE line for " + std::string(name) + " after its samples");
+      return Error("TYPE line for " + Cut(name, 50) + " after its samples");
     e->typed = true;
     e->family.type = *type;
   }

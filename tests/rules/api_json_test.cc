@@ -27,6 +27,15 @@ TEST_CASE("Query results format as Prometheus API JSON", "[promql][json]") {
   CHECK(FormatQueryError(Status::InvalidArgument("many-to-many")) ==
         R"({"status":"error","errorType":"execution","error":"many-to-many"})");
   CHECK(JsonTimestamp(-1500) == "-1.500");
+  // Ill-formed UTF-8 (a query's bytes quoted in an error, a scraped label value) becomes
+  // U+FFFD, so the answer stays JSON.
+  CHECK(JsonString("a\xff\xfe"
+                   "b\xc3\xa9") ==
+        "\"a\xef\xbf\xbd"
+        "b\xc3\xa9\"");
+  CHECK(FormatQueryError(Status::InvalidArgument("1:1: parse error: '\x8d'")) ==
+        R"({"status":"error","errorType":"bad_data","error":"1:1: parse error: ')"
+        "\xef\xbf\xbd'\"}");
 }
 
 TEST_CASE("Invalid UTF-8 in queries and labels becomes U+FFFD: the answer is valid JSON",

@@ -124,5 +124,32 @@ TEST_CASE("A query over its budget or deadline stops with execution, timeout or 
   CHECK(fine.status == 200);
 }
 
+// Found by the http_api fuzz target (tests/fuzz/corpus/http_api/crash-invalid-utf8-query): a
+// query byte that is not UTF-8 came back verbatim in the parse error, so the answer was not
+// JSON. Ill-formed UTF-8 is written as U+FFFD, as Go's encoding/json does.
+TEST_CASE("Answers are JSON whatever bytes the query holds", "[api]") {
+  promql::MemoryStorage st = Storage();
+  st.Add(Labels{{"__name__", "y"}, {"v", "caf\xe9"}}, 0, 1);
+  promql::Engine engine;
+  http::Response parse_error;
+  ServeRangeQuery(engine, st, Make("query=avg_over_ti%8De(x[10m])&start=0&end=3600&step=60"),
+                  parse_error);
+  CHECK(parse_error.status == 400);
+  auto body = nlohmann::json::parse(parse_error.body);  // throws if not JSON
+  CHECK(body["error"] == "1:12: parse error: unexpected character: '\xef\xbf\xbd'");
+
+  http::Response string_result;
+  ServeInstantQuery(engine, st, Make("query=%22a%FF%FEb%22"), 1000000, string_result);
+  CHECK(string_result.status == 200);
+  CHECK(nlohmann::json::parse(string_result.body)["data"]["result"][1] ==
+        "a\xef\xbf\xbd"
+        "b");
+
+  http::Response label;
+  ServeInstantQuery(engine, st, Make("query=y"), 1000, label);
+  CHECK(label.status == 200);
+  CHECK(nlohmann::json::parse(label.body)["data"]["result"][0]["metric"]["v"] == "caf\xef\xbf\xbd");
+}
+
 }  // namespace
 }  // namespace vigil

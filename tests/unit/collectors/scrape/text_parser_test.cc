@@ -212,6 +212,35 @@ TEST_CASE("exposition: linear in lines of many labels and in huge tokens", "[scr
   CHECK(many.error_count == 100'000);
 }
 
+// Found while writing the exposition fuzz target's check that kept messages stay short: the
+// messages naming a metric or label (second HELP/TYPE, TYPE after samples, histogram suffixes,
+// duplicate label names, a label value over its limit) quoted the whole name, so one line of
+// a 4 MiB name made a 4 MiB message (kept, logged, on the status page). They cut it at 50.
+TEST_CASE("exposition: messages naming a huge metric or label cut the name", "[scrape][limits]") {
+  std::string n(4 << 20, 'm');
+  std::string cut = std::string(50, 'm') + "...";
+  auto first = [](const std::string& text, const ExpositionLimits& limits = {}) {
+    ParsedExposition p = ParseExposition(text, limits);
+    if (!p.limit_error.empty()) return p.limit_error;
+    REQUIRE(!p.errors.empty());
+    return p.errors[0].message;
+  };
+  CHECK(first("# HELP " + n + " a\n# HELP " + n + " b\n") == "line 2: second HELP line for " + cut);
+  CHECK(first("# TYPE " + n + " gauge\n# TYPE " + n + " gauge\n") ==
+        "line 2: second TYPE line for " + cut);
+  CHECK(first(n + " 1\n# TYPE " + n + " gauge\n") ==
+        "line 2: TYPE line for " + cut + " after its samples");
+  CHECK(first("# TYPE " + n + " histogram\n" + n + "_bucket 1\n") ==
+        "line 2: histogram bucket " + cut + " without \"le\" label");
+  CHECK(first("# TYPE " + n + " histogram\n" + n + " 1\n") ==
+        "line 2: sample " + cut + " of histogram needs a _bucket, _sum or _count suffix");
+  CHECK(first("x{" + n + "=\"1\"," + n + "=\"2\"} 1\n") ==
+        "line 1: duplicate label name \"" + cut + "\"");
+  CHECK(first("x{" + n + "=\"12345\"} 1\n", ExpositionLimits{.label_value_length_limit = 4}) ==
+        "line 1: label_value_length_limit 4 exceeded: label \"" + cut +
+            "\" has more than 4 bytes (metric \"x\")");
+}
+
 TEST_CASE("exposition: limits stop the parse and leave no partial result", "[scrape][limits]") {
   ExpositionLimits limits{.sample_limit = 10,
                           .label_limit = 5,
