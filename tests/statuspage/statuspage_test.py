@@ -263,9 +263,11 @@ def run(env, browser, artifacts):
     # Blocking: the waiting session and the session that blocks it.
     show("blocking", "document.querySelector('table.blocking tr.waiter')", "a lock waiter")
     waiter = browser.eval("document.querySelector('table.blocking tr.waiter').innerText")
-    check("UPDATE sp_items SET name = 'waiting'" in waiter and "ShareLock" in waiter and "transactionid" in waiter,
-          "the waiting query and its lock: " + waiter)
-    check("pid " in waiter and "pg_sleep(600)" in waiter and "idle" not in waiter,
+    # Running statements are shown with their literals masked (they can hold secrets).
+    check("UPDATE sp_items SET name = ? WHERE id = ?" in waiter and "ShareLock" in waiter
+          and "transactionid" in waiter and "'waiting'" not in waiter,
+          "the waiting query (literals masked) and its lock: " + waiter)
+    check("pid " in waiter and "pg_sleep(?)" in waiter and "'held'" not in waiter and "idle" not in waiter,
           "the blocker and its query: " + waiter)
     shot("blocking")
 
