@@ -99,7 +99,6 @@ start_redis() {
 }
 
 start_shop() {
-  SHOP_PORT=$(free_port)
   local dsn="host=127.0.0.1 port=$PG_PORT dbname=shop user=postgres"
   mkdir -p "$dir/shop"
   local t0=$SECONDS
@@ -107,6 +106,9 @@ start_shop() {
   "$BUILD/service/shop" seed --pg-dsn "$dsn" ${SHOP_SEED_ARGS:-} >"$dir/shop/seed.log" 2>&1 ||
     { tail -n 20 "$dir/shop/seed.log" >&2; die "shop seed failed"; }
   log "shop seeded in $((SECONDS - t0)) s"
+  # The port is picked just before shop binds it: picked before the seconds of seeding, it was
+  # free to be taken meanwhile (seen in CI: "cannot listen", another client's ephemeral port).
+  SHOP_PORT=$(free_port)
   # shellcheck disable=SC2086
   spawn shop "$BUILD/service/shop" serve --listen "127.0.0.1:$SHOP_PORT" --pg-dsn "$dsn" \
     --redis "127.0.0.1:$REDIS_PORT" --enable-admin --enable-fault-injection --drain-timeout-ms 500 ${SHOP_SERVE_ARGS:-}
