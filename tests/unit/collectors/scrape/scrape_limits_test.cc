@@ -14,6 +14,7 @@
 #include "agent/core/scheduler.h"
 #include "collectors/scrape/scrape_collector.h"
 #include "tests/support/hostile_bodies.h"
+#include "tests/support/sanitizers.h"
 #include "tests/support/snapshot_util.h"
 
 namespace vigil {
@@ -162,7 +163,9 @@ TEST_CASE("scrape limits: each attack fails its scrape whole, memory stays near 
         CHECK(FindValue(s, "scrape_body_size_bytes") == -1);
       }
       // The body (at most 16 MiB) and what parsing it holds; 1 GiB if the bomb were inflated.
-      if (peak_known && before > 0) CHECK(peak - before < 96.0 * (1 << 20));
+      if (peak_known && before > 0) {
+        CHECK(peak - before < testing::kMemoryScale * 96.0 * (1 << 20));
+      }
       std::cout << "scrape " << attack.path << ": peak RSS +" << (peak - before) / (1 << 20)
                 << " MiB, body buffer " << c.peak_body_capacity() / (1 << 20) << " MiB, "
                 << std::chrono::duration<double, std::milli>(took).count() << " ms\n";
