@@ -22,6 +22,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -486,7 +487,9 @@ TEST_CASE("Hostile clients and hostile scrape targets leave vigil alive, bounded
   std::fflush(stdout);
   CHECK(hwm_mib < testing::kMemoryScale * 256);
   CHECK(peak_threads < 32);
-  CHECK(threads_after <= threads_before_attack);
+  // The HTTP server's threads are fixed; the collector pool grows on demand, at most one
+  // thread per collection running at once, and only that may be more after the attack.
+  CHECK(threads_after <= threads_before_attack + static_cast<int>(std::size(kAllTargets)));
 
   // Each hostile target is down with its limit as the reason; the good one is up.
   auto states = ScrapeStates(vigil);
@@ -495,14 +498,14 @@ TEST_CASE("Hostile clients and hostile scrape targets leave vigil alive, bounded
   for (const char* t : kHostile) {
     INFO(t << ": " << states[t].dump());
     CHECK(states[t]["up"] == false);
-    CHECK(states[t]["last_error"].get<std::string>().find(reasons.at(t)) != std::string::npos);
+    CHECK(states[t]["last_error"].dump().find(reasons.at(t)) != std::string::npos);
   }
   for (const char* t : {"good", "help", "many"}) {
     INFO(t << ": " << states[t].dump());
     CHECK(states[t]["up"] == true);
   }
-  std::printf("  utf8 target: up %s, last error \"%s\"\n", states["utf8"]["up"].dump().c_str(),
-              states["utf8"]["last_error"].get<std::string>().c_str());
+  std::printf("  utf8 target: up %s, last error %s\n", states["utf8"]["up"].dump().c_str(),
+              states["utf8"]["last_error"].dump().c_str());
 
   // /metrics: the good target's samples, the hostile ones down, the window cap counted,
   // nothing injected, and promtool accepts it.
