@@ -7,6 +7,7 @@
 #include "agent/api/query_api.h"
 #include "agent/base/duration.h"
 #include "agent/base/log.h"
+#include "agent/base/mutex.h"
 #include "agent/core/exposition.h"
 #include "agent/web/status_page.h"
 #include "rules/promql/api_json.h"
@@ -66,7 +67,7 @@ double NowSeconds() { return static_cast<double>(SystemClock::Get().Now()) / 100
 App::App(AppOptions options) : options_(std::move(options)) {
   // Everything the window stores (collections, rule results) also goes to remote write.
   window_.SetObserver([this](const std::vector<ObservedSample>& samples) {
-    std::lock_guard lock(remote_mu_);
+    MutexLock lock(remote_mu_);
     if (!remote_) return;
     std::vector<remote::WriterSample> out;
     out.reserve(samples.size());
@@ -84,7 +85,7 @@ App::App(AppOptions options) : options_(std::move(options)) {
     window_.Ingest("agent:" + source, health.Take(), t);
     MetricSink info;
     {
-      std::lock_guard lock(state_mu_);
+      MutexLock lock(state_mu_);
       AgentInfoMetrics(reload_, info);
     }
     window_.Ingest("agent", info.Take(), t);
@@ -107,7 +108,7 @@ Status App::Apply(Config config) {
   if (Status s = rules_.Load(rules); !s.ok()) return s;
   window_.SetLimits({config.global.max_series, config.global.max_series_per_source});
   {
-    std::lock_guard lock(notifier_mu_);
+    MutexLock lock(notifier_mu_);
     bool same = notifier_ && config_.alerting.alertmanagers == config.alerting.alertmanagers &&
                 config_.global.external_labels == config.global.external_labels &&
                 config_.alerting.queue_capacity == config.alerting.queue_capacity;
@@ -131,7 +132,7 @@ Status App::Apply(Config config) {
                                                      config.global.external_labels);
     }
     {
-      std::lock_guard lock(remote_mu_);
+      MutexLock lock(remote_mu_);
       std::swap(fresh, remote_);
     }
     if (fresh) fresh->Stop(kRemoteFlushOnReload);  // the old writer: what it holds is sent
@@ -155,7 +156,7 @@ Status App::Apply(Config config) {
 }
 
 void App::SendAlerts(std::vector<rules::AlertNotification> alerts) {
-  std::lock_guard lock(notifier_mu_);
+  MutexLock lock(notifier_mu_);
   if (!notifier_) return;
   std::vector<AlertNotification> out;
   out.reserve(alerts.size());
@@ -167,16 +168,17 @@ void App::SendAlerts(std::vector<rules::AlertNotification> alerts) {
 }
 
 void App::EvaluationLoop() {
-  std::unique_lock lock(eval_mu_);
+  MutexLock lock(eval_mu_);
   // Rules wait for the first collections: evaluated over an empty window they would miss
   // every alert (and drop the alerts restored from the state file).
   while (!eval_stop_ && !Ready()) {
-    eval_cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return eval_stop_; });
+    eval_cv_.WaitFor(lock, std::chrono::milliseconds(20),
+                     [&]() REQUIRES(eval_mu_) { return eval_stop_; });
   }
   rules_.SetNotBefore(SystemClock::Get().Now());
   TimestampMs next_internal_ingest = 0;
   while (!eval_stop_) {
-    lock.unlock();
+    lock.Unlock();
     TimestampMs now = SystemClock::Get().Now();
     rules_.EvalDue(now,
                    [this](std::vector<rules::AlertNotification> a) { SendAlerts(std::move(a)); });
@@ -190,13 +192,14 @@ void App::EvaluationLoop() {
     }
     TimestampMs wait =
         std::clamp<TimestampMs>(rules_.NextDue(now) - SystemClock::Get().Now(), 10, 1000);
-    lock.lock();
-    eval_cv_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return eval_stop_; });
+    lock.Lock();
+    eval_cv_.WaitFor(lock, std::chrono::milliseconds(wait),
+                     [&]() REQUIRES(eval_mu_) { return eval_stop_; });
   }
 }
 
 Status App::Start() {
-  std::lock_guard lock(reload_mu_);
+  MutexLock lock(reload_mu_);
   Result<Config> config = LoadConfigFile(options_.config_file);
   if (!config.ok()) return config.status();
   std::string listen =
@@ -213,7 +216,10 @@ Status App::Start() {
   server_options.cert_file = web.cert_file;
   server_options.key_file = web.key_file;
   server_ = std::make_unique<http::Server>(server_options);
-  if (!web.users.empty()) auth_ = std::make_shared<BasicAuth>(web.users);
+  if (!web.users.empty()) {
+    MutexLock auth_lock(auth_mu_);
+    auth_ = std::make_shared<BasicAuth>(web.users);
+  }
   InstallHandlers();
   auto [host, port] = SplitHostPort(listen);
   if (Status s = server_->Listen(host, port); !s.ok()) {
@@ -223,7 +229,7 @@ Status App::Start() {
 
   if (Status s = Apply(std::move(config.value())); !s.ok()) return s;
   {
-    std::lock_guard state_lock(state_mu_);
+    MutexLock state_lock(state_mu_);
     reload_ = ReloadState{true, NowSeconds()};
   }
   server_->Start();
@@ -236,7 +242,7 @@ Status App::Start() {
 }
 
 Status App::Reload() {
-  std::lock_guard lock(reload_mu_);
+  MutexLock lock(reload_mu_);
   Result<Config> config = LoadConfigFile(options_.config_file);
   Status status = config.ok() ? Status::Ok() : config.status();
   if (config.ok() && config->web.listen_address != config_.web.listen_address &&
@@ -249,7 +255,7 @@ Status App::Reload() {
     // Users can change on reload; TLS certificates take effect at restart.
     Result<WebAuthConfig> web = LoadWebAuthConfig(options_.web_config_file);
     if (web.ok()) {
-      std::lock_guard auth_lock(auth_mu_);
+      MutexLock auth_lock(auth_mu_);
       auth_ = web->users.empty() ? nullptr : std::make_shared<BasicAuth>(web->users);
     } else {
       status = web.status();
@@ -257,12 +263,12 @@ Status App::Reload() {
   }
   if (!status.ok()) {
     LogError("reload failed; the running config stays", {{"err", status.message()}});
-    std::lock_guard state_lock(state_mu_);
+    MutexLock state_lock(state_mu_);
     reload_.last_successful = false;
     rendered_generation_ = ~0ull;
     return status;
   }
-  std::lock_guard state_lock(state_mu_);
+  MutexLock state_lock(state_mu_);
   reload_ = ReloadState{true, NowSeconds()};
   rendered_generation_ = ~0ull;
   LogInfo("config reloaded", {{"collectors", std::to_string(config_.collectors.size())}});
@@ -272,22 +278,22 @@ Status App::Reload() {
 void App::Stop() {
   if (server_) server_->Stop();
   {
-    std::lock_guard lock(eval_mu_);
+    MutexLock lock(eval_mu_);
     eval_stop_ = true;
   }
-  eval_cv_.notify_all();
+  eval_cv_.NotifyAll();
   if (eval_thread_.joinable()) eval_thread_.join();
   if (started_) rules_.SaveState(SystemClock::Get().Now());
   {
-    std::lock_guard lock(notifier_mu_);
+    MutexLock lock(notifier_mu_);
     if (notifier_) notifier_->Stop();
   }
-  std::lock_guard lock(reload_mu_);
+  MutexLock lock(reload_mu_);
   if (scheduler_) scheduler_->Stop();
   scheduler_.reset();
   std::unique_ptr<remote::RemoteWriter> writer;
   {
-    std::lock_guard remote_lock(remote_mu_);
+    MutexLock remote_lock(remote_mu_);
     writer = std::move(remote_);
   }
   if (writer) writer->Stop(kRemoteFlushOnStop);
@@ -304,11 +310,11 @@ bool App::Ready() const {
 void App::InternalMetrics(MetricSink& agent) {
   rules_.Collect(agent);
   {
-    std::lock_guard notifier_lock(notifier_mu_);
+    MutexLock notifier_lock(notifier_mu_);
     if (notifier_) notifier_->Collect(agent);
   }
   {
-    std::lock_guard remote_lock(remote_mu_);
+    MutexLock remote_lock(remote_mu_);
     if (remote_) remote_->Collect(agent);
   }
   if (server_) {
@@ -349,14 +355,14 @@ void App::InternalMetrics(MetricSink& agent) {
 }
 
 std::string App::Metrics() {
-  std::lock_guard lock(state_mu_);
+  MutexLock lock(state_mu_);
   std::uint64_t generation = store_.generation() + rules_.generation();
   {
-    std::lock_guard notifier_lock(notifier_mu_);
+    MutexLock notifier_lock(notifier_mu_);
     if (notifier_) generation += notifier_->generation();
   }
   {
-    std::lock_guard remote_lock(remote_mu_);
+    MutexLock remote_lock(remote_mu_);
     if (remote_) generation += remote_->generation();
   }
   if (generation == rendered_generation_) return rendered_;
@@ -382,7 +388,7 @@ void App::InstallHandlers() {
   s.SetFilter([this](const Request& req, Response& res) {
     std::shared_ptr<BasicAuth> auth;
     {
-      std::lock_guard lock(auth_mu_);
+      MutexLock lock(auth_mu_);
       auth = auth_;
     }
     if (!auth) return true;

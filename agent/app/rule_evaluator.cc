@@ -15,6 +15,7 @@
 
 #include "agent/api/query_api.h"
 #include "agent/base/log.h"
+#include "agent/base/mutex.h"
 #include "agent/notifier/notifier.h"
 #include "rules/alert_state.h"
 #include "rules/alerting_rule.h"
@@ -104,7 +105,7 @@ Duration RuleEvaluator::RetentionFor(const rules::RuleManager& manager) {
 }
 
 Status RuleEvaluator::Load(const RuleSettings& settings) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   bool same_options = manager_ && settings.evaluation_interval == settings_.evaluation_interval &&
                       settings.resend_delay == settings_.resend_delay &&
                       settings.external_labels == settings_.external_labels &&
@@ -216,18 +217,18 @@ void RuleEvaluator::SaveStateLocked(TimestampMs now) {
 }
 
 void RuleEvaluator::SaveState(TimestampMs now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   state_had_alerts_ = true;  // always write at stop
   SaveStateLocked(now);
 }
 
 void RuleEvaluator::SetNotBefore(TimestampMs t) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   not_before_ = t;
 }
 
 TimestampMs RuleEvaluator::NextDue(TimestampMs now) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   TimestampMs next = now + 1000;
   if (!manager_) return next;
   for (const auto& g : manager_->groups()) {
@@ -240,7 +241,7 @@ TimestampMs RuleEvaluator::NextDue(TimestampMs now) const {
 void RuleEvaluator::EvalDue(TimestampMs now, const SendFn& send) {
   std::vector<rules::AlertNotification> to_send;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!manager_) return;
     bool evaluated = false;
     WindowAppender appender(window_);
@@ -281,12 +282,12 @@ void RuleEvaluator::PublishMetricsLocked() {
                    static_cast<double>(g->rules().size()),
                    static_cast<double>(g->interval_ms()) / 1000.0});
   }
-  std::lock_guard lock(metrics_mu_);
+  MutexLock lock(metrics_mu_);
   metrics_ = std::move(out);
 }
 
 void RuleEvaluator::Collect(MetricSink& sink) const {
-  std::lock_guard lock(metrics_mu_);
+  MutexLock lock(metrics_mu_);
   for (const GroupMetrics& m : metrics_) {
     const Labels& l = m.labels;
     const GroupStats& st = m.stats;
@@ -307,7 +308,7 @@ void RuleEvaluator::Collect(MetricSink& sink) const {
 }
 
 std::string RuleEvaluator::RulesJson() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   json groups = json::array();
   if (manager_) {
     for (const auto& g : manager_->groups()) {
@@ -361,7 +362,7 @@ std::string RuleEvaluator::RulesJson() const {
 }
 
 std::string RuleEvaluator::AlertsJson() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   json alerts = json::array();
   if (manager_) {
     for (const auto& g : manager_->groups()) {

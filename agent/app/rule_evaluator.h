@@ -11,11 +11,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "agent/base/metric.h"
+#include "agent/base/mutex.h"
 #include "agent/window/series_window.h"
 #include "rules/manager.h"
 
@@ -41,23 +41,23 @@ class RuleEvaluator {
   // REQUIRES: window and engine outlive the evaluator.
   RuleEvaluator(SeriesWindow* window, const promql::Engine* engine);
 
-  Status Load(const RuleSettings& settings);
+  Status Load(const RuleSettings& settings) EXCLUDES(mu_);
   // Evaluates every group due at `now`; alerts to send go to `send`.
-  void EvalDue(TimestampMs now, const SendFn& send);
+  void EvalDue(TimestampMs now, const SendFn& send) EXCLUDES(mu_);
   // Groups are not evaluated at timestamps before `t` (the agent sets it once every collector
   // has run, so the first evaluation sees data and restored alerts are not dropped for lack
   // of it).
-  void SetNotBefore(TimestampMs t);
+  void SetNotBefore(TimestampMs t) EXCLUDES(mu_);
   // Writes the alert state file now (at stop); no-op without one.
-  void SaveState(TimestampMs now);
+  void SaveState(TimestampMs now) EXCLUDES(mu_);
   // The next time a group is due (for the evaluation loop's sleep).
-  TimestampMs NextDue(TimestampMs now) const;
+  TimestampMs NextDue(TimestampMs now) const EXCLUDES(mu_);
 
   // Prometheus's /api/v1/rules and /api/v1/alerts bodies.
-  std::string RulesJson() const;
-  std::string AlertsJson() const;
+  std::string RulesJson() const EXCLUDES(mu_);
+  std::string AlertsJson() const EXCLUDES(mu_);
   // vigil_rule_group_* and vigil_rule_evaluation_failures_total.
-  void Collect(MetricSink& sink) const;
+  void Collect(MetricSink& sink) const EXCLUDES(metrics_mu_);
   std::uint64_t generation() const { return generation_.load(); }
 
   // Largest range + offset any rule reads, plus the 5m lookback.
@@ -73,16 +73,16 @@ class RuleEvaluator {
 
   SeriesWindow* window_;
   const promql::Engine* engine_;
-  mutable std::mutex mu_;
-  std::unique_ptr<rules::RuleManager> manager_;  // GUARDED_BY(mu_)
-  RuleSettings settings_;                        // GUARDED_BY(mu_)
-  std::map<std::string, GroupStats> stats_;      // file + group name; GUARDED_BY(mu_)
-  void SaveStateLocked(TimestampMs now);
-  void RestoreStateLocked();
-  bool state_restored_ = false;   // GUARDED_BY(mu_)
-  bool state_had_alerts_ = true;  // GUARDED_BY(mu_)
-  std::string state_error_;       // the last write error logged; GUARDED_BY(mu_)
-  TimestampMs not_before_ = 0;    // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::unique_ptr<rules::RuleManager> manager_ GUARDED_BY(mu_);
+  RuleSettings settings_ GUARDED_BY(mu_);
+  std::map<std::string, GroupStats> stats_ GUARDED_BY(mu_);  // file + group name
+  void SaveStateLocked(TimestampMs now) REQUIRES(mu_);
+  void RestoreStateLocked() REQUIRES(mu_);
+  bool state_restored_ GUARDED_BY(mu_) = false;
+  bool state_had_alerts_ GUARDED_BY(mu_) = true;
+  std::string state_error_ GUARDED_BY(mu_);  // the last write error logged
+  TimestampMs not_before_ GUARDED_BY(mu_) = 0;
   std::atomic<std::uint64_t> generation_{0};
 
   // What Collect() renders, published after each evaluation pass and load, so /metrics never
@@ -93,9 +93,9 @@ class RuleEvaluator {
     double rules = 0;
     double interval_seconds = 0;
   };
-  void PublishMetricsLocked();
-  mutable std::mutex metrics_mu_;      // taken after mu_, never before
-  std::vector<GroupMetrics> metrics_;  // GUARDED_BY(metrics_mu_)
+  void PublishMetricsLocked() REQUIRES(mu_) EXCLUDES(metrics_mu_);
+  mutable Mutex metrics_mu_ ACQUIRED_AFTER(mu_);  // taken after mu_, never before
+  std::vector<GroupMetrics> metrics_ GUARDED_BY(metrics_mu_);
 };
 
 }  // namespace vigil

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/base/mutex.h"
 #include "agent/config/config_node.h"
 
 namespace vigil {
@@ -101,19 +102,19 @@ BasicAuth::Outcome BasicAuth::Check(const std::string& authorization) {
   const std::string& against = hash != nullptr ? *hash : kDummyHash;
   std::string digest = Digest(against + "\n" + decoded);  // salted by the stored hash
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (accepted_.count(digest)) return Outcome::kAccepted;
     if (refused_.count(digest)) return Outcome::kRefused;
   }
-  std::unique_lock bcrypt(bcrypt_mu_, std::try_to_lock);
-  if (!bcrypt.owns_lock()) return Outcome::kBusy;
+  if (!bcrypt_mu_.try_lock()) return Outcome::kBusy;
+  MutexLock bcrypt(bcrypt_mu_, std::adopt_lock);
   crypt_data data;
   std::memset(&data, 0, sizeof data);
   const char* result = crypt_r(password.c_str(), against.c_str(), &data);
   bool ok = hash != nullptr && result != nullptr && result[0] != '*' &&
             std::strlen(result) == against.size() &&
             CRYPTO_memcmp(result, against.data(), against.size()) == 0;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::set<std::string>& cache = ok ? accepted_ : refused_;
   if (cache.size() >= kMaxCached) cache.clear();
   cache.insert(digest);

@@ -12,10 +12,10 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 
+#include "agent/base/mutex.h"
 #include "agent/base/status.h"
 
 namespace vigil {
@@ -36,16 +36,16 @@ class BasicAuth {
   bool enabled() const { return !users_.empty(); }
   // kAccepted when `authorization` ("Basic base64(user:password)") names a user whose bcrypt
   // hash matches the password; kBusy when another check is running bcrypt.
-  Outcome Check(const std::string& authorization);
+  Outcome Check(const std::string& authorization) EXCLUDES(mu_, bcrypt_mu_);
 
   static constexpr std::size_t kMaxCached = 1000;  // per outcome
 
  private:
   std::map<std::string, std::string> users_;
-  std::mutex mu_;
-  std::set<std::string> accepted_;  // digests of "user:password"; GUARDED_BY(mu_)
-  std::set<std::string> refused_;   // GUARDED_BY(mu_)
-  std::mutex bcrypt_mu_;            // one bcrypt at a time
+  Mutex mu_;
+  std::set<std::string> accepted_ GUARDED_BY(mu_);  // digests of "user:password"
+  std::set<std::string> refused_ GUARDED_BY(mu_);
+  Mutex bcrypt_mu_ ACQUIRED_BEFORE(mu_);  // one bcrypt at a time
 };
 
 }  // namespace vigil

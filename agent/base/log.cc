@@ -5,13 +5,14 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
+
+#include "agent/base/mutex.h"
 
 namespace vigil {
 namespace {
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
-std::mutex g_mu;
-std::string* g_sink = nullptr;  // GUARDED_BY(g_mu)
+Mutex g_mu;
+std::string* g_sink GUARDED_BY(g_mu) = nullptr;
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -119,7 +120,7 @@ void SetLogLevel(LogLevel level) { g_level.store(level); }
 LogLevel GetLogLevel() { return g_level.load(); }
 
 void SetLogSink(std::string* sink) {
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   g_sink = sink;
 }
 
@@ -134,7 +135,7 @@ void Log(LogLevel level, std::string_view msg, std::initializer_list<LogField> f
     AppendValue(line, RedactSecrets(f.second));
   }
   line += '\n';
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   if (g_sink) {
     *g_sink += line;
   } else {

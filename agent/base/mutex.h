@@ -37,6 +37,8 @@ class CAPABILITY("mutex") Mutex {
 class SCOPED_CAPABILITY MutexLock {
  public:
   explicit MutexLock(Mutex& mu) ACQUIRE(mu) : mu_(mu) { mu_.lock(); }
+  // Takes over `mu`, already held (e.g. after a successful try_lock).
+  MutexLock(Mutex& mu, std::adopt_lock_t) REQUIRES(mu) : mu_(mu) {}
   ~MutexLock() RELEASE() {
     if (held_) mu_.unlock();
   }
@@ -79,6 +81,10 @@ class CondVar {
   template <typename Clock, typename Duration, typename Pred>
   bool WaitUntil(MutexLock& lock, std::chrono::time_point<Clock, Duration> t, Pred pred) {
     return cv_.wait_until(lock.mutex(), t, pred);
+  }
+  template <typename Clock, typename Duration>
+  void WaitUntil(MutexLock& lock, std::chrono::time_point<Clock, Duration> t) {
+    cv_.wait_until(lock.mutex(), t);
   }
   void NotifyOne() { cv_.notify_one(); }
   void NotifyAll() { cv_.notify_all(); }

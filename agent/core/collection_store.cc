@@ -1,12 +1,14 @@
 #include "agent/core/collection_store.h"
 
+#include "agent/base/mutex.h"
+
 namespace vigil {
 
 void CollectionStore::Update(const Key& key, const std::function<void(CollectorState&)>& fn) {
   CollectorState copy;
   Listener listener;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     CollectorState& s = states_[key];
     s.kind = key.first;
     s.target = key.second;
@@ -21,7 +23,7 @@ void CollectionStore::Update(const Key& key, const std::function<void(CollectorS
 }
 
 void CollectionStore::Retain(const std::set<Key>& keep) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto it = states_.begin(); it != states_.end();) {
     it = keep.count(it->first) ? std::next(it) : states_.erase(it);
   }
@@ -29,7 +31,7 @@ void CollectionStore::Retain(const std::set<Key>& keep) {
 }
 
 std::vector<CollectorState> CollectionStore::States() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<CollectorState> out;
   out.reserve(states_.size());
   for (const auto& [key, state] : states_) out.push_back(state);
@@ -37,7 +39,7 @@ std::vector<CollectorState> CollectionStore::States() const {
 }
 
 void CollectionStore::SetListener(Listener listener) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   listener_ = std::move(listener);
 }
 

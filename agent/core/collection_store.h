@@ -10,13 +10,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "agent/base/clock.h"
 #include "agent/base/metric.h"
+#include "agent/base/mutex.h"
 
 namespace vigil {
 
@@ -40,18 +40,18 @@ class CollectionStore {
   using Listener = std::function<void(const CollectorState&)>;
 
   // Creates the entry if needed and lets `fn` change it, under the lock.
-  void Update(const Key& key, const std::function<void(CollectorState&)>& fn);
+  void Update(const Key& key, const std::function<void(CollectorState&)>& fn) EXCLUDES(mu_);
   // Drops every entry whose key is not in `keep` (after a reload).
-  void Retain(const std::set<Key>& keep);
-  std::vector<CollectorState> States() const;
+  void Retain(const std::set<Key>& keep) EXCLUDES(mu_);
+  std::vector<CollectorState> States() const EXCLUDES(mu_);
   std::uint64_t generation() const { return generation_.load(); }
   // Called (outside the lock, on the worker thread) after each published result.
-  void SetListener(Listener listener);
+  void SetListener(Listener listener) EXCLUDES(mu_);
 
  private:
-  mutable std::mutex mu_;
-  std::map<Key, CollectorState> states_;  // GUARDED_BY(mu_)
-  Listener listener_;                     // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<Key, CollectorState> states_ GUARDED_BY(mu_);
+  Listener listener_ GUARDED_BY(mu_);
   std::atomic<std::uint64_t> generation_{0};
 };
 

@@ -5,13 +5,14 @@
 
 #include "agent/base/duration.h"
 #include "agent/base/log.h"
+#include "agent/base/mutex.h"
 
 namespace vigil {
 
 struct Scheduler::Shared {
-  std::mutex mu;
-  std::condition_variable idle_cv;
-  std::size_t running = 0;  // GUARDED_BY(mu)
+  Mutex mu;
+  CondVar idle_cv;
+  std::size_t running GUARDED_BY(mu) = 0;
   CollectionStore* store;
 };
 
@@ -19,7 +20,7 @@ struct Scheduler::Instance {
   CollectorSpec spec;
   std::unique_ptr<Collector> collector;
   CollectionStore::Key key;
-  // Below: GUARDED_BY(Shared::mu)
+  // Below: guarded by Shared::mu (another object, so the analysis cannot check it).
   TimestampMs next_due = 0;
   bool running = false;
   bool timed_out = false;
@@ -49,24 +50,25 @@ Scheduler::~Scheduler() { Stop(); }
 
 void Scheduler::Start() {
   loop_ = std::thread([this] {
-    std::unique_lock lock(loop_mu_);
+    MutexLock lock(loop_mu_);
     while (!stop_) {
-      lock.unlock();
+      lock.Unlock();
       Tick();
       TimestampMs wake = NextWake();
-      lock.lock();
+      lock.Lock();
       TimestampMs wait_ms = std::clamp<TimestampMs>(wake - clock_->Now(), 1, 1000);
-      loop_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stop_; });
+      loop_cv_.WaitFor(lock, std::chrono::milliseconds(wait_ms),
+                       [&]() REQUIRES(loop_mu_) { return stop_; });
     }
   });
 }
 
 void Scheduler::Stop() {
   {
-    std::lock_guard lock(loop_mu_);
+    MutexLock lock(loop_mu_);
     stop_ = true;
   }
-  loop_cv_.notify_all();
+  loop_cv_.NotifyAll();
   if (loop_.joinable()) loop_.join();
   std::size_t abandoned = pool_.Shutdown(std::chrono::seconds(2));
   if (abandoned > 0) {
@@ -76,7 +78,7 @@ void Scheduler::Stop() {
 }
 
 TimestampMs Scheduler::NextWake() const {
-  std::lock_guard lock(shared_->mu);
+  MutexLock lock(shared_->mu);
   TimestampMs wake = clock_->Now() + 1000;
   for (const auto& inst : instances_) {
     wake = std::min(wake, inst->next_due);
@@ -91,8 +93,9 @@ void Scheduler::Tick() {
   TimestampMs now = clock_->Now();
   std::vector<std::shared_ptr<Instance>> due;
   std::vector<std::shared_ptr<Instance>> expired;
+  std::vector<std::pair<std::shared_ptr<Instance>, TimestampMs>> skipped;
   {
-    std::lock_guard lock(shared_->mu);
+    MutexLock lock(shared_->mu);
     for (const auto& inst : instances_) {
       if (inst->running && !inst->timed_out &&
           now >= inst->started_at + inst->spec.timeout.count()) {
@@ -105,7 +108,7 @@ void Scheduler::Tick() {
       TimestampMs missed = (now - inst->next_due) / interval;
       inst->next_due += (missed + 1) * interval;
       if (inst->running) {
-        shared_->store->Update(inst->key, [&](CollectorState& s) { s.skipped += 1 + missed; });
+        skipped.emplace_back(inst, 1 + missed);
         continue;
       }
       inst->running = true;
@@ -114,6 +117,10 @@ void Scheduler::Tick() {
       ++shared_->running;
       due.push_back(inst);
     }
+  }
+  // Outside shared_->mu: the store's listener ingests into the window.
+  for (const auto& [inst, n] : skipped) {
+    shared_->store->Update(inst->key, [n = n](CollectorState& s) { s.skipped += n; });
   }
   for (const auto& inst : expired) {
     std::string error = "collection timed out after " + FormatDuration(inst->spec.timeout);
@@ -151,7 +158,7 @@ void Scheduler::Dispatch(const std::shared_ptr<Instance>& inst, TimestampMs now)
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     bool discard;
     {
-      std::lock_guard lock(shared->mu);
+      MutexLock lock(shared->mu);
       discard = inst->timed_out;
     }
     if (!discard) {
@@ -176,21 +183,22 @@ void Scheduler::Dispatch(const std::shared_ptr<Instance>& inst, TimestampMs now)
         s.attachments = std::move(attachments);
       });
     }
-    std::lock_guard lock(shared->mu);
+    MutexLock lock(shared->mu);
     inst->running = false;
     --shared->running;
-    shared->idle_cv.notify_all();
+    shared->idle_cv.NotifyAll();
   };
   if (!pool_.Submit(std::move(run))) {
-    std::lock_guard lock(shared_->mu);
+    MutexLock lock(shared_->mu);
     inst->running = false;
     --shared_->running;
   }
 }
 
 bool Scheduler::WaitIdle(std::chrono::milliseconds max) {
-  std::unique_lock lock(shared_->mu);
-  return shared_->idle_cv.wait_for(lock, max, [&] { return shared_->running == 0; });
+  MutexLock lock(shared_->mu);
+  return shared_->idle_cv.WaitFor(lock, max,
+                                  [&]() REQUIRES(shared_->mu) { return shared_->running == 0; });
 }
 
 }  // namespace vigil

@@ -8,13 +8,12 @@
 // Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "agent/base/clock.h"
+#include "agent/base/mutex.h"
 #include "agent/core/collection_store.h"
 #include "agent/core/worker_pool.h"
 #include "collectors/collector.h"
@@ -48,9 +47,9 @@ class Scheduler {
   std::shared_ptr<Shared> shared_;
   std::vector<std::shared_ptr<Instance>> instances_;
   WorkerPool pool_;
-  std::mutex loop_mu_;
-  std::condition_variable loop_cv_;
-  bool stop_ = false;  // GUARDED_BY(loop_mu_)
+  Mutex loop_mu_;
+  CondVar loop_cv_;
+  bool stop_ GUARDED_BY(loop_mu_) = false;
   std::thread loop_;
 };
 

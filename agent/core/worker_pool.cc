@@ -1,23 +1,23 @@
 #include "agent/core/worker_pool.h"
 
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "agent/base/mutex.h"
 
 namespace vigil {
 
 struct WorkerPool::Shared {
-  std::mutex mu;
-  std::condition_variable work_cv;  // tasks or stop
-  std::condition_variable exit_cv;  // a thread left
-  std::deque<std::function<void()>> queue;
-  std::vector<std::thread> threads;
-  std::size_t max_threads = 1;
-  std::size_t idle = 0;
-  std::size_t live = 0;
-  bool stopping = false;
+  Mutex mu;
+  CondVar work_cv;  // tasks or stop
+  CondVar exit_cv;  // a thread left
+  std::deque<std::function<void()>> queue GUARDED_BY(mu);
+  std::vector<std::thread> threads GUARDED_BY(mu);
+  std::size_t max_threads GUARDED_BY(mu) = 1;
+  std::size_t idle GUARDED_BY(mu) = 0;
+  std::size_t live GUARDED_BY(mu) = 0;
+  bool stopping GUARDED_BY(mu) = false;
 };
 
 namespace {
@@ -25,20 +25,21 @@ void WorkerLoop(std::shared_ptr<WorkerPool::Shared> s);
 }
 
 WorkerPool::WorkerPool(std::size_t max_threads) : shared_(std::make_shared<Shared>()) {
+  MutexLock lock(shared_->mu);  // uncontended: no worker yet
   shared_->max_threads = max_threads == 0 ? 1 : max_threads;
 }
 
 WorkerPool::~WorkerPool() { Shutdown(std::chrono::seconds(2)); }
 
 bool WorkerPool::Submit(std::function<void()> task) {
-  std::lock_guard lock(shared_->mu);
+  MutexLock lock(shared_->mu);
   if (shared_->stopping) return false;
   shared_->queue.push_back(std::move(task));
   if (shared_->idle < shared_->queue.size() && shared_->threads.size() < shared_->max_threads) {
     ++shared_->live;
     shared_->threads.emplace_back([s = shared_] { WorkerLoop(s); });
   } else {
-    shared_->work_cv.notify_one();
+    shared_->work_cv.NotifyOne();
   }
   return true;
 }
@@ -47,11 +48,12 @@ std::size_t WorkerPool::Shutdown(std::chrono::milliseconds grace) {
   std::vector<std::thread> threads;
   std::size_t abandoned = 0;
   {
-    std::unique_lock lock(shared_->mu);
+    MutexLock lock(shared_->mu);
     shared_->stopping = true;
     shared_->queue.clear();
-    shared_->work_cv.notify_all();
-    shared_->exit_cv.wait_for(lock, grace, [&] { return shared_->live == 0; });
+    shared_->work_cv.NotifyAll();
+    shared_->exit_cv.WaitFor(lock, grace,
+                             [&]() REQUIRES(shared_->mu) { return shared_->live == 0; });
     abandoned = shared_->live;
     threads.swap(shared_->threads);
   }
@@ -66,27 +68,27 @@ std::size_t WorkerPool::Shutdown(std::chrono::milliseconds grace) {
 }
 
 std::size_t WorkerPool::thread_count() const {
-  std::lock_guard lock(shared_->mu);
+  MutexLock lock(shared_->mu);
   return shared_->threads.size();
 }
 
 namespace {
 void WorkerLoop(std::shared_ptr<WorkerPool::Shared> s) {
-  std::unique_lock lock(s->mu);
+  MutexLock lock(s->mu);
   for (;;) {
     ++s->idle;
-    s->work_cv.wait(lock, [&] { return s->stopping || !s->queue.empty(); });
+    s->work_cv.Wait(lock, [&]() REQUIRES(s->mu) { return s->stopping || !s->queue.empty(); });
     --s->idle;
     if (s->stopping) break;
     std::function<void()> task = std::move(s->queue.front());
     s->queue.pop_front();
-    lock.unlock();
+    lock.Unlock();
     task();
     task = nullptr;  // destroy captures outside the lock
-    lock.lock();
+    lock.Lock();
   }
   --s->live;
-  s->exit_cv.notify_all();
+  s->exit_cv.NotifyAll();
 }
 }  // namespace
 

@@ -15,14 +15,13 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <condition_variable>
 #include <csignal>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <unordered_map>
 
 #include "agent/base/log.h"
+#include "agent/base/mutex.h"
 
 namespace vigil::http {
 namespace {
@@ -149,10 +148,10 @@ class Server::Impl {
     bool close;
   };
   struct LanePool {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::deque<Job> queue;  // GUARDED_BY(mu)
-    bool stop = false;      // GUARDED_BY(mu)
+    Mutex mu;
+    CondVar cv;
+    std::deque<Job> queue GUARDED_BY(mu);
+    bool stop GUARDED_BY(mu) = false;
     std::vector<std::thread> threads;
   };
 
@@ -175,8 +174,8 @@ class Server::Impl {
   bool WithinBudget(Conn& c);
   void Close(std::uint64_t id, Reason* reason);
   void Sweep(TimePoint now);
-  void DrainCompletions();
-  void Work(LanePool& pool);
+  void DrainCompletions() EXCLUDES(done_mu_);
+  void Work(LanePool& pool) EXCLUDES(done_mu_);
   Completion Run(Job& job);
   void Count(Reason r) { rejected_[r].fetch_add(1, std::memory_order_relaxed); }
   // Reads into `buf`: > 0 bytes, 0 at end of stream, -1 would block, -2 error.
@@ -200,8 +199,8 @@ class Server::Impl {
   std::size_t buffered_ = 0;
   TimePoint last_sweep_;
   LanePool fast_, query_;
-  std::mutex done_mu_;
-  std::vector<Completion> done_;  // GUARDED_BY(done_mu_)
+  Mutex done_mu_;
+  std::vector<Completion> done_ GUARDED_BY(done_mu_);
 
   std::atomic<std::uint64_t> open_{0}, accepted_{0}, requests_{0};
   std::array<std::atomic<std::uint64_t>, kReasonCount> rejected_{};
@@ -285,10 +284,10 @@ void Server::Impl::Stop() {
   loop_.join();
   for (LanePool* pool : {&fast_, &query_}) {
     {
-      std::lock_guard lock(pool->mu);
+      MutexLock lock(pool->mu);
       pool->stop = true;
     }
-    pool->cv.notify_all();
+    pool->cv.NotifyAll();
     for (std::thread& t : pool->threads) t.join();
     pool->threads.clear();
   }
@@ -689,20 +688,22 @@ void Server::Impl::Dispatch(Conn& c) {
       c.id, std::move(c.req), c.cancelled, found, found ? 200 : (path_known ? 405 : 404), head_only,
       close};
   LanePool& pool = found != nullptr && found->lane == Lane::kQuery ? query_ : fast_;
+  bool full;
   {
-    std::lock_guard lock(pool.mu);
-    if (pool.queue.size() >= options_.queue_capacity) {
-      Count(kOverloadedReason);
-      Response res;
-      res.Set(503, kOverloaded, "application/json");
-      res.headers.emplace_back("Retry-After", "1");
-      c.state = State::kInService;  // StartWrite moves it on
-      StartWrite(c, Serialize(res, head_only, close), close);
-      return;
-    }
-    pool.queue.push_back(std::move(job));
+    MutexLock lock(pool.mu);
+    full = pool.queue.size() >= options_.queue_capacity;
+    if (!full) pool.queue.push_back(std::move(job));
   }
-  pool.cv.notify_one();
+  if (full) {  // answered outside the lock: the workers need not wait for the write
+    Count(kOverloadedReason);
+    Response res;
+    res.Set(503, kOverloaded, "application/json");
+    res.headers.emplace_back("Retry-After", "1");
+    c.state = State::kInService;  // StartWrite moves it on
+    StartWrite(c, Serialize(res, head_only, close), close);
+    return;
+  }
+  pool.cv.NotifyOne();
   c.state = State::kInService;
   // A client that half-closed after sending its request is answered, not cancelled.
   Watch(c, c.peer_gone ? 0u : static_cast<std::uint32_t>(EPOLLRDHUP));
@@ -788,7 +789,7 @@ void Server::Impl::Sweep(TimePoint now) {
 void Server::Impl::DrainCompletions() {
   std::vector<Completion> done;
   {
-    std::lock_guard lock(done_mu_);
+    MutexLock lock(done_mu_);
     done.swap(done_);
   }
   for (Completion& d : done) {
@@ -804,15 +805,15 @@ void Server::Impl::Work(LanePool& pool) {
   while (true) {
     Job job;
     {
-      std::unique_lock lock(pool.mu);
-      pool.cv.wait(lock, [&] { return pool.stop || !pool.queue.empty(); });
+      MutexLock lock(pool.mu);
+      pool.cv.Wait(lock, [&]() REQUIRES(pool.mu) { return pool.stop || !pool.queue.empty(); });
       if (pool.stop) return;
       job = std::move(pool.queue.front());
       pool.queue.pop_front();
     }
     Completion done = Run(job);
     {
-      std::lock_guard lock(done_mu_);
+      MutexLock lock(done_mu_);
       done_.push_back(std::move(done));
     }
     std::uint64_t one = 1;

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "agent/base/log.h"
+#include "agent/base/mutex.h"
 #include "agent/base/url.h"
 
 namespace vigil {
@@ -17,11 +18,12 @@ struct Notifier::Target {
   std::string url;
   std::string scheme_host_port;
   std::string path;  // prefix + /api/v2/alerts
-  std::mutex mu;
-  std::condition_variable cv;
-  std::list<AlertNotification> queue;  // GUARDED_BY(mu)
-  std::unordered_map<Labels, std::list<AlertNotification>::iterator, LabelsHash> by_labels;
-  bool stop = false;  // GUARDED_BY(mu)
+  Mutex mu;
+  CondVar cv;
+  std::list<AlertNotification> queue GUARDED_BY(mu);
+  std::unordered_map<Labels, std::list<AlertNotification>::iterator, LabelsHash> by_labels
+      GUARDED_BY(mu);
+  bool stop GUARDED_BY(mu) = false;
   std::atomic<std::uint64_t> sent{0}, errors{0}, dropped{0};
   std::thread thread;
 };
@@ -94,16 +96,21 @@ Notifier::~Notifier() { Stop(); }
 void Notifier::Stop() {
   for (auto& t : targets_) {
     {
-      std::lock_guard lock(t->mu);
+      MutexLock lock(t->mu);
       t->stop = true;
     }
-    t->cv.notify_all();
+    t->cv.NotifyAll();
   }
   for (auto& t : targets_) {
     if (t->thread.joinable()) t->thread.join();
-    if (!t->queue.empty()) {
+    std::size_t left;
+    {
+      MutexLock lock(t->mu);  // uncontended: the sender has stopped
+      left = t->queue.size();
+    }
+    if (left > 0) {
       LogWarn("alerts still queued at stop were not delivered",
-              {{"alertmanager", t->url}, {"count", std::to_string(t->queue.size())}});
+              {{"alertmanager", t->url}, {"count", std::to_string(left)}});
     }
   }
 }
@@ -111,7 +118,7 @@ void Notifier::Stop() {
 void Notifier::Send(const std::vector<AlertNotification>& alerts) {
   if (alerts.empty()) return;
   for (auto& t : targets_) {
-    std::lock_guard lock(t->mu);
+    MutexLock lock(t->mu);
     for (AlertNotification a : alerts) {
       for (const Label& l : external_labels_) {
         if (!a.labels.Has(l.name)) a.labels.Set(l.name, l.value);
@@ -128,7 +135,7 @@ void Notifier::Send(const std::vector<AlertNotification>& alerts) {
       t->queue.push_back(std::move(a));
       t->by_labels[t->queue.back().labels] = std::prev(t->queue.end());
     }
-    t->cv.notify_all();
+    t->cv.NotifyAll();
   }
   ++generation_;
 }
@@ -141,12 +148,12 @@ void Notifier::Run(Target* t) {
   client.set_tcp_nodelay(true);
   Duration backoff(0);
   std::string last_error;
-  std::unique_lock lock(t->mu);
+  MutexLock lock(t->mu);
   for (;;) {
     if (backoff.count() > 0) {
-      t->cv.wait_for(lock, backoff, [&] { return t->stop; });
+      t->cv.WaitFor(lock, backoff, [&]() REQUIRES(t->mu) { return t->stop; });
     } else {
-      t->cv.wait(lock, [&] { return t->stop || !t->queue.empty(); });
+      t->cv.Wait(lock, [&]() REQUIRES(t->mu) { return t->stop || !t->queue.empty(); });
     }
     if (t->stop) return;
     if (t->queue.empty()) {
@@ -158,10 +165,10 @@ void Notifier::Run(Target* t) {
          ++it) {
       batch.push_back(*it);
     }
-    lock.unlock();
+    lock.Unlock();
     auto res = client.Post(t->path.c_str(), BatchJson(batch), "application/json");
     bool ok = res && res->status / 100 == 2;
-    lock.lock();
+    lock.Lock();
     if (ok) {
       // Remove what was sent unless a newer state replaced it meanwhile.
       for (const AlertNotification& a : batch) {
@@ -197,7 +204,7 @@ void Notifier::Run(Target* t) {
 std::size_t Notifier::pending() const {
   std::size_t n = 0;
   for (const auto& t : targets_) {
-    std::lock_guard lock(t->mu);
+    MutexLock lock(t->mu);
     n += t->queue.size();
   }
   return n;
@@ -215,7 +222,7 @@ void Notifier::Collect(MetricSink& sink) const {
                  static_cast<double>(t->dropped.load()));
     std::size_t queued;
     {
-      std::lock_guard lock(t->mu);
+      MutexLock lock(t->mu);
       queued = t->queue.size();
     }
     sink.Gauge("vigil_notifications_queue_length", "Alerts waiting to be sent.", l,

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include "agent/base/mutex.h"
 #include "agent/core/version.h"
 
 namespace vigil::remote {
@@ -52,7 +53,7 @@ std::unique_ptr<httplib::ClientImpl> HttpSender::NewClient() const {
 SendResult HttpSender::Send(const std::string& body) {
   std::unique_ptr<httplib::ClientImpl> client;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!idle_.empty()) {
       client = std::move(idle_.back());
       idle_.pop_back();
@@ -80,7 +81,7 @@ SendResult HttpSender::Send(const std::string& body) {
     }
     r.retry_after = ParseRetryAfter(res->get_header_value("Retry-After"));
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   idle_.push_back(std::move(client));
   return r;
 }

@@ -5,9 +5,9 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "agent/base/mutex.h"
 #include "agent/remote/queue_manager.h"
 #include "agent/remote/remote_config.h"
 
@@ -29,8 +29,8 @@ class HttpSender final : public WriteSender {
 
   RemoteWriteConfig config_;
   ParsedUrl url_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<httplib::ClientImpl>> idle_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::vector<std::unique_ptr<httplib::ClientImpl>> idle_ GUARDED_BY(mu_);
 };
 
 // Parses a Retry-After value in seconds ("120"); negative when absent or not a number.

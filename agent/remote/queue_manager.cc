@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "agent/base/log.h"
+#include "agent/base/mutex.h"
 
 namespace vigil::remote {
 
@@ -21,7 +22,7 @@ QueueManager::QueueManager(std::string name, std::string url, QueueConfig config
       sender_(std::move(sender)),
       reshard_interval_(reshard_interval),
       duration_buckets_(SentBatchDurationBuckets().size(), 0) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   shards_ = want_shards_ = std::max(1, config_.min_shards);
   parts_.resize(static_cast<std::size_t>(shards_));
   threads_.resize(static_cast<std::size_t>(std::max(config_.max_shards, shards_)));
@@ -44,7 +45,7 @@ void QueueManager::StartWorkersLocked() {
 }
 
 bool QueueManager::Append(std::shared_ptr<const SeriesRef> series, TimestampMs t, double v) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   generation_.fetch_add(1, std::memory_order_relaxed);
   if (stopping_ || pending_ >= config_.capacity) {
     ++stats_.samples_dropped;
@@ -56,12 +57,12 @@ bool QueueManager::Append(std::shared_ptr<const SeriesRef> series, TimestampMs t
   ++pending_;
   stats_.highest_timestamp_seconds =
       std::max(stats_.highest_timestamp_seconds, static_cast<double>(t) / 1000.0);
-  if (p.samples.size() >= config_.max_samples_per_send) cv_.notify_all();
+  if (p.samples.size() >= config_.max_samples_per_send) cv_.NotifyAll();
   return true;
 }
 
 void QueueManager::CountDropped(std::uint64_t n) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   stats_.samples_dropped += n;
   generation_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -111,11 +112,11 @@ void QueueManager::ApplyReshardLocked() {
   stats_.shards = shards_;
   generation_.fetch_add(1, std::memory_order_relaxed);
   StartWorkersLocked();
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void QueueManager::Worker(int index) {
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   while (true) {
     SteadyTime now = std::chrono::steady_clock::now();
     if (stopping_ && (pending_ == 0 || now >= flush_deadline_)) break;
@@ -129,7 +130,7 @@ void QueueManager::Worker(int index) {
     int pi = PickReadyLocked(now, &wake);
     if (pi < 0) {
       if (stopping_) wake = std::min(wake, flush_deadline_);
-      cv_.wait_until(lk, wake);
+      cv_.WaitUntil(lk, wake);
       continue;
     }
     Part& p = parts_[static_cast<std::size_t>(pi)];
@@ -149,16 +150,16 @@ void QueueManager::Worker(int index) {
     --in_flight_;
     pending_ -= batch.size();
     generation_.fetch_add(1, std::memory_order_relaxed);
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   alive_[static_cast<std::size_t>(index)] = false;
 }
 
-void QueueManager::SendBatch(std::vector<QueuedSample>& batch, std::unique_lock<std::mutex>& lk) {
+void QueueManager::SendBatch(std::vector<QueuedSample>& batch, MutexLock& lk) {
   auto n = static_cast<std::uint64_t>(batch.size());
   TimestampMs newest = 0;
   for (const QueuedSample& s : batch) newest = std::max(newest, s.t);
-  lk.unlock();
+  mu_.unlock();  // `lk` stays the owner: it is relocked before returning
   std::string body = EncodeWriteRequest(batch);
   Duration backoff = config_.min_backoff;
   while (true) {
@@ -166,7 +167,7 @@ void QueueManager::SendBatch(std::vector<QueuedSample>& batch, std::unique_lock<
     SendResult r = sender_->Send(body);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    lk.lock();
+    mu_.lock();
     const std::vector<double>& bounds = SentBatchDurationBuckets();
     std::size_t b = 0;
     while (b < bounds.size() && seconds > bounds[b]) ++b;
@@ -207,30 +208,30 @@ void QueueManager::SendBatch(std::vector<QueuedSample>& batch, std::unique_lock<
         return;
       }
       if (now >= until) break;
-      cv_.wait_until(lk, stopping_ ? std::min(until, flush_deadline_) : until);
+      cv_.WaitUntil(lk, stopping_ ? std::min(until, flush_deadline_) : until);
     }
     stats_.samples_retried += n;
     generation_.fetch_add(1, std::memory_order_relaxed);
     backoff = std::min(backoff * 2, config_.max_backoff);
-    lk.unlock();
+    mu_.unlock();  // `lk` stays the owner: it is relocked before returning
   }
 }
 
 void QueueManager::Stop(Duration flush) {
   std::vector<std::thread> threads;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!stopping_) {
       stopping_ = true;
       // An endpoint that is failing gets no flush time: shutdown is not delayed by it.
       flush_deadline_ = std::chrono::steady_clock::now() + (failing_ ? Duration(0) : flush);
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   for (std::size_t i = 0; i < threads_.size(); ++i) {
     if (threads_[i].joinable()) threads_[i].join();
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::size_t left = 0;
   for (Part& p : parts_) {
     left += p.samples.size();
@@ -245,7 +246,7 @@ void QueueManager::Stop(Duration flush) {
 }
 
 QueueStats QueueManager::Stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   QueueStats s = stats_;
   s.pending = pending_;
   return s;
@@ -257,7 +258,7 @@ void QueueManager::Collect(MetricSink& sink) const {
   double sum;
   double count;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     s = stats_;
     s.pending = pending_;
     double cumulative = 0;

@@ -14,15 +14,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "agent/base/metric.h"
+#include "agent/base/mutex.h"
 #include "agent/remote/encode.h"
 #include "agent/remote/remote_config.h"
 
@@ -89,12 +88,12 @@ class QueueManager {
   };
 
   void Worker(int index);
-  int PickReadyLocked(SteadyTime now, SteadyTime* wake) const;
-  void MaybeReshardLocked(SteadyTime now);
-  void ApplyReshardLocked();
-  void StartWorkersLocked();
-  // Sends with retries; returns with `lk` held.
-  void SendBatch(std::vector<QueuedSample>& batch, std::unique_lock<std::mutex>& lk);
+  int PickReadyLocked(SteadyTime now, SteadyTime* wake) const REQUIRES(mu_);
+  void MaybeReshardLocked(SteadyTime now) REQUIRES(mu_);
+  void ApplyReshardLocked() REQUIRES(mu_);
+  void StartWorkersLocked() REQUIRES(mu_);
+  // Sends with retries, `lk` (over mu_) released while sending; returns with it held.
+  void SendBatch(std::vector<QueuedSample>& batch, MutexLock& lk) REQUIRES(mu_);
 
   const std::string name_;
   const std::string url_;
@@ -102,23 +101,25 @@ class QueueManager {
   const std::unique_ptr<WriteSender> sender_;
   const Duration reshard_interval_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Part> parts_;  // one per shard
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::vector<Part> parts_ GUARDED_BY(mu_);  // one per shard
+  // Written under mu_ (a reshard starts workers) and only while !stopping_; Stop() joins
+  // them after setting stopping_, without the lock (a worker it joins may want it).
   std::vector<std::thread> threads_;
-  std::vector<bool> alive_;
-  int shards_ = 0;
-  int want_shards_ = 0;  // != shards_: a reshard waits for in-flight batches
-  int in_flight_ = 0;
-  bool failing_ = false;
-  bool stopping_ = false;
-  SteadyTime flush_deadline_{};
-  SteadyTime last_reshard_check_{};
-  std::size_t pending_ = 0;
-  QueueStats stats_;
-  std::vector<std::uint64_t> duration_buckets_;  // per bound (not cumulative)
-  double duration_sum_ = 0;
-  std::uint64_t duration_count_ = 0;
+  std::vector<bool> alive_ GUARDED_BY(mu_);
+  int shards_ GUARDED_BY(mu_) = 0;
+  int want_shards_ GUARDED_BY(mu_) = 0;  // != shards_: a reshard waits for in-flight batches
+  int in_flight_ GUARDED_BY(mu_) = 0;
+  bool failing_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  SteadyTime flush_deadline_ GUARDED_BY(mu_){};
+  SteadyTime last_reshard_check_ GUARDED_BY(mu_){};
+  std::size_t pending_ GUARDED_BY(mu_) = 0;
+  QueueStats stats_ GUARDED_BY(mu_);
+  std::vector<std::uint64_t> duration_buckets_ GUARDED_BY(mu_);  // per bound (not cumulative)
+  double duration_sum_ GUARDED_BY(mu_) = 0;
+  std::uint64_t duration_count_ GUARDED_BY(mu_) = 0;
   std::atomic<std::uint64_t> generation_{0};
 };
 

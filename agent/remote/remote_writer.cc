@@ -1,5 +1,6 @@
 #include "agent/remote/remote_writer.h"
 
+#include "agent/base/mutex.h"
 #include "agent/remote/http_sender.h"
 
 namespace vigil::remote {
@@ -51,7 +52,7 @@ void RemoteWriter::Append(const std::vector<WriterSample>& samples) {
   for (const std::unique_ptr<Endpoint>& e : endpoints_) {
     std::uint64_t dropped = 0;
     {
-      std::lock_guard lock(e->mu);
+      MutexLock lock(e->mu);
       for (const WriterSample& s : samples) {
         std::shared_ptr<const SeriesRef> ref = Resolve(*e, *s.labels);
         if (!ref) {

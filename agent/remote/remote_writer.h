@@ -8,13 +8,13 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "agent/base/labels.h"
 #include "agent/base/metric.h"
+#include "agent/base/mutex.h"
 #include "agent/remote/queue_manager.h"
 #include "agent/remote/remote_config.h"
 
@@ -53,11 +53,11 @@ class RemoteWriter {
   struct Endpoint {
     std::vector<RelabelConfig> relabel;
     std::unique_ptr<QueueManager> queue;
-    std::mutex mu;
-    // Input series -> what is sent (null: relabeled away). GUARDED_BY(mu)
-    std::unordered_map<Labels, std::shared_ptr<const SeriesRef>, LabelsHash> cache;
+    Mutex mu;
+    // Input series -> what is sent (null: relabeled away).
+    std::unordered_map<Labels, std::shared_ptr<const SeriesRef>, LabelsHash> cache GUARDED_BY(mu);
   };
-  std::shared_ptr<const SeriesRef> Resolve(Endpoint& e, const Labels& labels);
+  std::shared_ptr<const SeriesRef> Resolve(Endpoint& e, const Labels& labels) REQUIRES(e.mu);
 
   std::vector<RemoteWriteConfig> configs_;
   Labels external_labels_;
