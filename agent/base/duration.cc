@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <utility>
 
 namespace vigil {
@@ -43,6 +44,8 @@ Result<Duration> ParseDuration(std::string_view text) {
     std::size_t u = next_unit;
     while (u < kUnits.size() && kUnits[u].first != unit) ++u;
     if (u == kUnits.size()) return bad();
+    // Out of range, as Prometheus's model.ParseDuration has it: "499111111541y" overflowed.
+    if (n > (std::numeric_limits<std::int64_t>::max() - total) / kUnits[u].second) return bad();
     total += n * kUnits[u].second;
     next_unit = u + 1;
     pos = unit_end;
