@@ -12,6 +12,7 @@ packages=(
   prometheus-redis-exporter prometheus-postgres-exporter prometheus-process-exporter pgbouncer
   docker-compose libprotobuf-dev protobuf-compiler libsnappy-dev
   python3-aiosmtpd  # deploy/receivers.py: the SMTP sink of the demo and tests/oncall
+  lintian man-db  # tests/packaging: the Debian package checked, its man page read
 )
 packages+=(chromium)  # tests/statuspage: the status page in headless Chromium
 [ "${VIGIL_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$VIGIL_EXTRA_PACKAGES" && packages+=("${extra[@]}")
