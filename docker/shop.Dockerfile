@@ -9,7 +9,8 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cmake --preset release  && cmake --build --preset release --target shop shop-load
+RUN cmake --preset release -DVIGIL_BUILD_TESTS=OFF -DVIGIL_BUILD_BENCH=OFF \
+    && cmake --build --preset release --target shop shop-load
 
 FROM debian:bookworm
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -18,7 +19,8 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/release/service/shop /usr/local/bin/shop
 COPY --from=build /src/build/release/service/shop-load /usr/local/bin/shop-load
-USER nobody
+RUN useradd --system --uid 10002 --user-group --no-create-home --shell /usr/sbin/nologin shop
+USER shop
 EXPOSE 8080
 # migrate and seed on start (idempotent schema; the data is replaced), then serve
 ENTRYPOINT ["/bin/sh", "-c", "shop seed ${SHOP_SEED_ARGS:-} && exec shop serve --listen 0.0.0.0:8080 --enable-admin"]

@@ -9,7 +9,12 @@
   loads parses;
 - each Dockerfile's build stage installs every -dev package (and protobuf-compiler) of
   scripts/install-deps.sh, and its runtime stage the Debian package of every library its
-  binaries link directly (readelf NEEDED -> dpkg -S).
+  binaries link directly (readelf NEEDED -> dpkg -S);
+- what each Dockerfile COPYs exists and is not excluded by .dockerignore, no image runs as
+  root, every flag of an ENTRYPOINT/CMD and of compose's `command` is one the binary's --help
+  lists, and every published port is on 127.0.0.1 and is the port the service listens on
+  (and the one its healthcheck asks).
+  The images themselves are built and run by scripts/build-images.sh (buildah, no registry).
     check_deploy.py REPO VIGIL_BINARY SHOP_BINARY SHOP_LOAD_BINARY
 """
 import json
@@ -64,6 +69,113 @@ for name, svc in resolved["services"].items():
                 failures.append(f"{name} base image")
                 print(f"FAIL {dockerfile} does not build from debian:bookworm")
 print(f"ok   {len(resolved['services'])} services, mounted files exist")
+
+
+# The images: what each Dockerfile copies exists and is not excluded from the context, the
+# image does not run as root, and every flag its entrypoint and compose's command pass is one
+# the binary knows; every published port is the one the service listens on.
+import fnmatch
+import glob
+import re
+import shlex
+
+with open(os.path.join(repo, ".dockerignore")) as f:
+    ignored = [l.strip().rstrip("/") for l in f if l.strip() and not l.startswith("#")]
+
+
+def help_flags(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    return set(re.findall(r"--([a-z][a-z0-9.-]*)", p.stdout + p.stderr))
+
+
+def flags_of(words):
+    return {w[2:].split("=", 1)[0] for w in words if w.startswith("--")}
+
+
+known = {
+    "vigil": help_flags([vigil, "--help"]),
+    "shop serve": help_flags([shop_binaries[0], "serve", "--help"]),
+    "shop seed": help_flags([shop_binaries[0], "--help"]),
+    "shop-load": help_flags([shop_binaries[1], "--help"]),
+}
+
+
+def check_flags(where, program, words):
+    unknown = sorted(flags_of(words) - known[program])
+    if unknown:
+        failures.append(f"{where} flags")
+        print(f"FAIL {where}: {program} has no flag {', '.join('--' + u for u in unknown)}")
+
+
+listens = {}  # service -> the port its process listens on inside the container
+for name, svc in resolved["services"].items():
+    build = svc.get("build")
+    if not build:
+        continue
+    dockerfile = os.path.join(build["context"], build.get("dockerfile", "Dockerfile"))
+    with open(dockerfile) as f:
+        text = f.read().replace("\\\n", " ")
+    rel = os.path.relpath(dockerfile, repo)
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0] != "COPY" or any(w.startswith("--from") for w in words):
+            continue
+        for src in [w for w in words[1:-1] if not w.startswith("--")]:
+            if src == ".":
+                continue
+            if not glob.glob(os.path.join(build["context"], src)):
+                failures.append(f"{rel} COPY {src}")
+                print(f"FAIL {rel}: COPY {src}: not in the build context")
+            if any(fnmatch.fnmatch(src, i) or src.startswith(i + "/") for i in ignored):
+                failures.append(f"{rel} COPY {src} ignored")
+                print(f"FAIL {rel}: COPY {src} is excluded by .dockerignore")
+    users = re.findall(r"^USER (\S+)", text, re.M)
+    if not users or users[-1] in ("root", "0"):
+        failures.append(f"{rel} user")
+        print(f"FAIL {rel}: the image runs as root")
+    entry = re.findall(r"^ENTRYPOINT (.*)$", text, re.M)
+    cmd = re.findall(r"^CMD (.*)$", text, re.M)
+    entry = json.loads(entry[-1]) if entry else []
+    cmd = json.loads(cmd[-1]) if cmd else []
+    command = svc.get("command", cmd)
+    if isinstance(command, str):
+        command = shlex.split(command)
+    if entry == ["/usr/local/bin/vigil"]:
+        check_flags(f"{rel} CMD", "vigil", cmd)
+        check_flags(f"docker-compose.yml {name} command", "vigil", command)
+        listen = svc.get("environment", {}).get("VIGIL_LISTEN", "")
+        listens[name] = listen.rsplit(":", 1)[-1]
+    elif entry[:2] == ["/bin/sh", "-c"]:  # shop: seed, then serve
+        for part in entry[2].split("&&"):
+            words = shlex.split(part.replace("exec ", ""))
+            program = "shop " + words[1]
+            check_flags(f"{rel} ENTRYPOINT ({program})", program, words[2:])
+            if words[1] == "serve":
+                listen = [w for w in words if w.startswith("0.0.0.0:")]
+                listens[name] = listen[0].rsplit(":", 1)[-1] if listen else ""
+    elif "--http-port" in cmd:  # receivers
+        listens[name] = cmd[cmd.index("--http-port") + 1]
+for name, svc in resolved["services"].items():
+    if svc.get("entrypoint") == ["shop-load"]:
+        check_flags(f"docker-compose.yml {name} command", "shop-load", svc.get("command", []))
+# Third-party images listen on their defaults.
+listens.update({"alertmanager": "9093", "prometheus": "9090", "grafana": "3000"})
+for name, svc in resolved["services"].items():
+    for p in svc.get("ports", []):
+        target = str(p["target"] if isinstance(p, dict) else p.rsplit(":", 1)[-1]).split("/")[0]
+        published_on = p.get("host_ip", "") if isinstance(p, dict) else p.split(":")[0]
+        if listens.get(name) != target:
+            failures.append(f"{name} port {target}")
+            print(f"FAIL {name} publishes {target}, but listens on {listens.get(name)}")
+        if published_on != "127.0.0.1":
+            failures.append(f"{name} port {target} host")
+            print(f"FAIL {name} publishes {target} beyond loopback")
+    hc = " ".join(svc.get("healthcheck", {}).get("test", []))
+    m = re.search(r"127\.0\.0\.1:(\d+)", hc)
+    if m and listens.get(name) and m.group(1) != listens[name]:
+        failures.append(f"{name} healthcheck port")
+        print(f"FAIL {name}'s healthcheck asks :{m.group(1)}, it listens on {listens[name]}")
+print(f"ok   images: COPY sources, users, entrypoint and command flags, ports ({len(listens)} services)")
 
 
 def stage_packages(stage_text):
