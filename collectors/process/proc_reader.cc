@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -40,10 +41,13 @@ void ForEachKeyValue(std::string_view text, Fn fn) {
 // "123 kB" -> bytes
 std::uint64_t KbValue(std::string_view v) { return ToU64(v) * 1024; }
 
+bool Denied() { return errno == EACCES || errno == EPERM; }
+
+// false when the directory could not be opened (errno tells why).
 template <typename Fn>
-void ForEachDirNumber(const std::string& dir, Fn fn) {
+bool ForEachDirNumber(const std::string& dir, Fn fn) {
   DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return;
+  if (d == nullptr) return false;
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
     int n = 0;
@@ -51,6 +55,7 @@ void ForEachDirNumber(const std::string& dir, Fn fn) {
     if (ec == std::errc() && *p == '\0') fn(n);
   }
   closedir(d);
+  return true;
 }
 
 }  // namespace
@@ -196,13 +201,19 @@ Result<ProcessInfo> ProcReader::Read(int pid, bool with_threads, bool with_pss) 
   if (with_pss) {
     if (auto s = ReadSmallFile(Path(pid, "smaps_rollup"))) {
       std::tie(info.pss_bytes, info.swap_pss_bytes) = ParseSmapsRollup(*s);
+    } else {
+      info.smaps_denied = Denied();
     }
   }
   if (auto s = ReadSmallFile(Path(pid, "io"))) {
     std::tie(info.read_bytes, info.write_bytes) = ParseProcIo(*s);
+  } else {
+    info.io_denied = Denied();
   }
   if (auto s = ReadSmallFile(Path(pid, "limits"))) info.max_fds = ParseMaxOpenFiles(*s);
-  ForEachDirNumber(Path(pid, "fd"), [&](int) { ++info.open_fds; });
+  if (!ForEachDirNumber(Path(pid, "fd"), [&](int) { ++info.open_fds; })) {
+    info.fd_denied = Denied();
+  }
   if (with_threads) {
     ForEachDirNumber(Path(pid, "task"), [&](int tid) {
       auto ts = ReadSmallFile(Path(pid, "task/" + std::to_string(tid) + "/stat"));

@@ -41,6 +41,9 @@ struct ProcessInfo {
   std::uint64_t read_bytes = 0, write_bytes = 0;    // io
   std::uint64_t open_fds = 0, max_fds = 0;          // fd/, limits
   std::map<char, std::uint64_t> thread_states;      // task/*/stat state -> count
+  // Files the kernel refused (EACCES/EPERM: another user's process without CAP_SYS_PTRACE /
+  // CAP_DAC_READ_SEARCH, see packaging/README.md); their values above are 0, not measured.
+  bool fd_denied = false, io_denied = false, smaps_denied = false;
 };
 
 Result<ProcStat> ParseProcStat(std::string_view text);

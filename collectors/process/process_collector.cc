@@ -90,11 +90,12 @@ Status ProcessCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
     if (due || cached->first != key) {
       if (!due) info = reader_.Read(pid, config_.threads, true);
       if (!info.ok()) continue;
-      pss_seen[key] = {info->pss_bytes, info->swap_pss_bytes, ctx.now};
+      pss_seen[key] = {info->pss_bytes, info->swap_pss_bytes, info->smaps_denied, ctx.now};
     } else {
       pss_seen[key] = cached->second;
       info->pss_bytes = cached->second.pss;
       info->swap_pss_bytes = cached->second.swap_pss;
+      info->smaps_denied = cached->second.denied;
     }
     procs.push_back(std::move(info.value()));
   }
@@ -122,6 +123,7 @@ Status ProcessCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
 
   double rss = 0, vms = 0, swap = 0, pss = 0, swap_pss = 0, peak = 0, threads = 0, fds = 0;
   double worst_fd_ratio = 0, oldest_start = 0;
+  double fd_denied = 0, io_denied = 0, smaps_denied = 0;
   std::map<std::string, double> states{
       {"Running", 0}, {"Sleeping", 0}, {"Waiting", 0}, {"Zombie", 0}, {"Other", 0}};
   std::map<std::string, double> thread_states = states;
@@ -135,6 +137,9 @@ Status ProcessCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
     peak = std::max(peak, static_cast<double>(p.status.peak_rss_bytes));
     threads += static_cast<double>(p.stat.num_threads);
     fds += static_cast<double>(p.open_fds);
+    fd_denied += p.fd_denied ? 1 : 0;
+    io_denied += p.io_denied ? 1 : 0;
+    smaps_denied += p.smaps_denied ? 1 : 0;
     if (p.max_fds > 0) {
       worst_fd_ratio = std::max(worst_fd_ratio,
                                 static_cast<double>(p.open_fds) / static_cast<double>(p.max_fds));
@@ -192,6 +197,14 @@ Status ProcessCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
   }
   sink.Gauge("vigil_process_group_peak_resident_memory_bytes",
              "the highest peak RSS (VmHWM) among the group's processes", g, peak);
+  // Members whose file the kernel refused: their fds, I/O or PSS above count as 0.
+  const char* denied_help =
+      "processes of this group whose /proc file vigil may not read (another user's, without "
+      "CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH): their value of it is not counted";
+  sink.Gauge("vigil_process_group_unreadable_procs", denied_help, with("file", "fd"), fd_denied);
+  sink.Gauge("vigil_process_group_unreadable_procs", denied_help, with("file", "io"), io_denied);
+  sink.Gauge("vigil_process_group_unreadable_procs", denied_help, with("file", "smaps_rollup"),
+             smaps_denied);
   return Status::Ok();
 }
 

@@ -57,6 +57,7 @@ class ProcessCollector final : public Collector {
   std::map<std::pair<int, std::uint64_t>, Counters> last_;  // (pid, start ticks) -> counters
   struct Pss {
     std::uint64_t pss = 0, swap_pss = 0;
+    bool denied = false;  // smaps_rollup refused (ProcessInfo::smaps_denied)
     TimestampMs read_at = 0;
   };
   std::map<std::pair<int, std::uint64_t>, Pss> pss_;  // (pid, start ticks) -> last PSS read

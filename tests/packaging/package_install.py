@@ -240,6 +240,11 @@ def main():
             pss = sample(metrics, "namedprocess_namegroup_memory_bytes",
                          {"groupname": "postgres", "memtype": "proportionalResident"})
             check((pss or 0) > 0, f"postgres group's PSS read ({pss})")
+            denied = {f: sample(metrics, "vigil_process_group_unreadable_procs",
+                                {"groupname": "postgres", "file": f})
+                      for f in ("fd", "io", "smaps_rollup")}
+            check(denied == {"fd": 0, "io": 0, "smaps_rollup": 0},
+                  f"with the caps no postgres process is unreadable ({denied})")
             # ExecReload: SIGHUP reloads and the agent stays up.
             before = sample(metrics, "vigil_config_last_reload_success_timestamp_seconds", {})
             time.sleep(1.1)
@@ -271,9 +276,12 @@ def main():
                                             {"groupname": "postgres"}))
         stop(proc)
         n = sample(metrics, "namedprocess_namegroup_num_procs", {"groupname": "postgres"})
-        check((n or 0) > 0 and fds(metrics) == 0,
-              f"without the caps: {n} postgres processes seen, their fds unreadable "
-              f"(open_filedesc {fds(metrics)})")
+        denied = {f: sample(metrics, "vigil_process_group_unreadable_procs",
+                            {"groupname": "postgres", "file": f})
+                  for f in ("fd", "io", "smaps_rollup")}
+        check((n or 0) > 0 and fds(metrics) == 0 and denied == {f: n for f in denied},
+              f"without the caps: {n} postgres processes seen, their fds, io and smaps_rollup "
+              f"unreadable and said so ({denied}; open_filedesc {fds(metrics)})")
     finally:
         # 6. Purge, and nothing is left.
         r = run(["apt-get", "purge", "-y", "vigil"],
