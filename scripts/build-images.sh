@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the container images from docker/*.Dockerfile with no registry and no Docker engine,
 # then runs each and checks it:
-#   scripts/build-images.sh            # ~15 min cold on 2 cores (two release builds)
+#   scripts/build-images.sh            # ~8 min on 2 cores (two release builds, no ccache)
 # Debian's mmdebstrap makes debian:bookworm from Debian's mirror (cached in build/images/),
 # buildah (vfs storage, chroot isolation) builds the Dockerfiles on it as `docker build` would.
 # Checks: vigil --version, the image's user is not root, vigil serves /metrics from the image's
@@ -55,8 +55,8 @@ say "ok   vigil image: $v"
 in_image vigil-demo/vigil /usr/local/bin/vigil check config /etc/vigil/vigil.yml >>"$report" ||
   fail "vigil check config in the image"
 [ "$(in_image vigil-demo/vigil id -un)" = vigil ] || fail "vigil image user"
-in_image vigil-demo/shop /usr/local/bin/shop serve --help >/dev/null || fail "shop serve --help"
-in_image vigil-demo/shop /usr/local/bin/shop-load --help >/dev/null || fail "shop-load --help"
+in_image vigil-demo/shop /usr/local/bin/shop serve --help >/dev/null 2>&1 || fail "shop serve --help"
+in_image vigil-demo/shop /usr/local/bin/shop-load --help >/dev/null 2>&1 || fail "shop-load --help"
 say "ok   shop image: shop serve --help, shop-load --help"
 
 # vigil from the image, with its default configuration, serving /metrics (chroot isolation
