@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config/config_node.h"
+#include "agent/base/config_node.h"
 #include "collectors/collector.h"
 
 namespace vigil {

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/base/config_node.h"
 #include "agent/base/mutex.h"
-#include "agent/config/config_node.h"
 
 namespace vigil {
 namespace {

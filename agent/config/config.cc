@@ -7,9 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "agent/base/config_node.h"
 #include "agent/base/duration.h"
 #include "agent/base/url.h"
-#include "agent/config/config_node.h"
 #include "agent/notifier/notifier.h"
 #include "collectors/registry.h"
 

@@ -2,8 +2,8 @@
 
 #include <set>
 
+#include "agent/base/config_node.h"
 #include "agent/base/url.h"
-#include "agent/config/config_node.h"
 
 namespace vigil::remote {
 

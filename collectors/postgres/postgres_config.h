@@ -1,7 +1,7 @@
 // Config of the postgres collector (`postgres:` entries).
 #pragma once
 
-#include "agent/config/config_node.h"
+#include "agent/base/config_node.h"
 #include "collectors/collector.h"
 
 namespace vigil {

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "agent/config/config_node.h"
+#include "agent/base/config_node.h"
 #include "collectors/collector.h"
 
 namespace vigil {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/config/config_node.h"
+#include "agent/base/config_node.h"
 
 namespace vigil {
 namespace {

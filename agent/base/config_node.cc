@@ -1,4 +1,4 @@
-#include "agent/config/config_node.h"
+#include "agent/base/config_node.h"
 
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
