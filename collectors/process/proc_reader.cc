@@ -68,7 +68,9 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
+      const int err = errno;  // the caller may ask why (Denied())
       ::close(fd);
+      errno = err;
       return std::nullopt;
     }
     if (n == 0) break;

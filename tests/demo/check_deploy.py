@@ -17,8 +17,12 @@
   The images themselves are built and run by scripts/build-images.sh (buildah, no registry).
     check_deploy.py REPO VIGIL_BINARY SHOP_BINARY SHOP_LOAD_BINARY
 """
+import fnmatch
+import glob
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -74,11 +78,6 @@ print(f"ok   {len(resolved['services'])} services, mounted files exist")
 # The images: what each Dockerfile copies exists and is not excluded from the context, the
 # image does not run as root, and every flag its entrypoint and compose's command pass is one
 # the binary knows; every published port is the one the service listens on.
-import fnmatch
-import glob
-import re
-import shlex
-
 with open(os.path.join(repo, ".dockerignore")) as f:
     ignored = [l.strip().rstrip("/") for l in f if l.strip() and not l.startswith("#")]
 

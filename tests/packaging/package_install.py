@@ -82,7 +82,7 @@ def unit_value(unit_text, key):
 
 def run_agent(argv, caps, config_text, workdir, want):
     """Runs argv as the vigil user (with `caps` as ambient capabilities, or none) until `want`
-    holds for its /metrics (at most 30 s); returns (metrics, process)."""
+    holds for its /metrics (at most 30 s); returns (metrics, process, port)."""
     port = free_port()
     config = os.path.join(workdir, "vigil.yml")
     with open(config, "w") as f:
