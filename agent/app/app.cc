@@ -8,6 +8,7 @@
 #include "agent/base/duration.h"
 #include "agent/base/log.h"
 #include "agent/base/mutex.h"
+#include "agent/base/thread_name.h"
 #include "agent/core/exposition.h"
 #include "agent/web/status_page.h"
 #include "rules/promql/api_json.h"
@@ -233,7 +234,10 @@ Status App::Start() {
     reload_ = ReloadState{true, NowSeconds()};
   }
   server_->Start();
-  eval_thread_ = std::thread([this] { EvaluationLoop(); });
+  eval_thread_ = std::thread([this] {
+    SetCurrentThreadName("vigil-rules");
+    EvaluationLoop();
+  });
   started_ = true;
   LogInfo("vigil started", {{"listen", host + ":" + std::to_string(port_)},
                             {"config", options_.config_file},

@@ -6,6 +6,7 @@
 #include "agent/base/duration.h"
 #include "agent/base/log.h"
 #include "agent/base/mutex.h"
+#include "agent/base/thread_name.h"
 
 namespace vigil {
 
@@ -29,7 +30,7 @@ struct Scheduler::Instance {
 
 Scheduler::Scheduler(std::vector<CollectorSpec> specs, CollectionStore* store, const Clock* clock,
                      std::size_t max_threads)
-    : clock_(clock), shared_(std::make_shared<Shared>()), pool_(max_threads) {
+    : clock_(clock), shared_(std::make_shared<Shared>()), pool_(max_threads, "vigil-collect") {
   shared_->store = store;
   TimestampMs now = clock_->Now();
   std::set<CollectionStore::Key> keys;
@@ -50,6 +51,7 @@ Scheduler::~Scheduler() { Stop(); }
 
 void Scheduler::Start() {
   loop_ = std::thread([this] {
+    SetCurrentThreadName("vigil-sched");
     MutexLock lock(loop_mu_);
     while (!stop_) {
       lock.Unlock();
@@ -183,12 +185,15 @@ void Scheduler::Dispatch(const std::shared_ptr<Instance>& inst, TimestampMs now)
         s.attachments = std::move(attachments);
       });
     }
+  };
+  // After the worker is idle again: the next tick may resubmit this instance at once.
+  auto done = [inst, shared] {
     MutexLock lock(shared->mu);
     inst->running = false;
     --shared->running;
     shared->idle_cv.NotifyAll();
   };
-  if (!pool_.Submit(std::move(run))) {
+  if (!pool_.Submit(std::move(run), std::move(done))) {
     MutexLock lock(shared_->mu);
     inst->running = false;
     --shared_->running;

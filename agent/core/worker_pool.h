@@ -10,18 +10,23 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
 
 namespace vigil {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(std::size_t max_threads);
+  // `thread_name` names each thread (SetCurrentThreadName).
+  WorkerPool(std::size_t max_threads, std::string thread_name);
   ~WorkerPool();  // Shutdown(2s)
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // False after Shutdown().
-  bool Submit(std::function<void()> task);
+  // False after Shutdown(). `then`, if given, runs on the same thread after `task`, once the
+  // thread counts itself idle again: a caller that learns from `then` that it may submit again
+  // (the scheduler: "this collector is no longer running") never starts a thread for it, so
+  // the pool holds at most as many threads as tasks were ever in flight at once.
+  bool Submit(std::function<void()> task, std::function<void()> then = {});
   // Stops accepting tasks, drops queued ones, waits up to `grace` for running ones.
   // Returns the number of threads abandoned still running a task.
   std::size_t Shutdown(std::chrono::milliseconds grace);

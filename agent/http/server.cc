@@ -22,6 +22,7 @@
 
 #include "agent/base/log.h"
 #include "agent/base/mutex.h"
+#include "agent/base/thread_name.h"
 
 namespace vigil::http {
 namespace {
@@ -260,13 +261,22 @@ void Server::Impl::Start() {
   ev.data.fd = wake_fd_;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.fast_workers); ++i) {
-    fast_.threads.emplace_back([this] { Work(fast_); });
+    fast_.threads.emplace_back([this] {
+      SetCurrentThreadName("vigil-http-fast");
+      Work(fast_);
+    });
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.query_workers); ++i) {
-    query_.threads.emplace_back([this] { Work(query_); });
+    query_.threads.emplace_back([this] {
+      SetCurrentThreadName("vigil-http-qry");
+      Work(query_);
+    });
   }
   started_ = true;
-  loop_ = std::thread([this] { Loop(); });
+  loop_ = std::thread([this] {
+    SetCurrentThreadName("vigil-http");
+    Loop();
+  });
 }
 
 void Server::Impl::Stop() {

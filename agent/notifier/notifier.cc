@@ -10,6 +10,7 @@
 
 #include "agent/base/log.h"
 #include "agent/base/mutex.h"
+#include "agent/base/thread_name.h"
 #include "agent/base/url.h"
 
 namespace vigil {
@@ -86,7 +87,10 @@ Notifier::Notifier(std::vector<std::string> urls, Labels external_labels, Notifi
     t->scheme_host_port = url.substr(0, path_start);
     t->path = (path_start == std::string::npos ? "" : url.substr(path_start)) + "/api/v2/alerts";
     Target* raw = t.get();
-    t->thread = std::thread([this, raw] { Run(raw); });
+    t->thread = std::thread([this, raw] {
+      SetCurrentThreadName("vigil-notify");
+      Run(raw);
+    });
     targets_.push_back(std::move(t));
   }
 }

@@ -5,6 +5,7 @@
 
 #include "agent/base/log.h"
 #include "agent/base/mutex.h"
+#include "agent/base/thread_name.h"
 
 namespace vigil::remote {
 
@@ -40,7 +41,10 @@ void QueueManager::StartWorkersLocked() {
     if (alive_[idx]) continue;
     if (threads_[idx].joinable()) threads_[idx].join();  // it has left Worker already
     alive_[idx] = true;
-    threads_[idx] = std::thread([this, i] { Worker(i); });
+    threads_[idx] = std::thread([this, i] {
+      SetCurrentThreadName("vigil-rw-shard");
+      Worker(i);
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 #include "agent/remote/remote_writer.h"
 
 #include "agent/base/mutex.h"
+#include "agent/base/thread_name.h"
 #include "agent/remote/http_sender.h"
 
 namespace vigil::remote {
@@ -74,7 +75,10 @@ void RemoteWriter::Stop(Duration flush) {
   // Flush all endpoints at once: each gets the same deadline.
   std::vector<std::thread> stoppers;
   for (const std::unique_ptr<Endpoint>& e : endpoints_) {
-    stoppers.emplace_back([&e, flush] { e->queue->Stop(flush); });
+    stoppers.emplace_back([&e, flush] {
+      SetCurrentThreadName("vigil-rw-stop");
+      e->queue->Stop(flush);
+    });
   }
   for (std::thread& t : stoppers) t.join();
 }

@@ -215,7 +215,17 @@ void RunSuite(const std::string& name,
   Stack s(name);
   REQUIRE(WaitFor([&] { return s.AllUp(); }, 15s));
   std::this_thread::sleep_for(2s);  // settled: connections open, first alerts evaluated
-  int threads0 = CountThreads(s.vigil->pid()), fds0 = CountFds(s.vigil->pid());
+  // The collector pool grows on demand (a frozen target holds a worker until its timeout) and
+  // keeps its threads, at most one per collector instance (the three configured and the
+  // defaults); every other thread is fixed.
+  const int instances = static_cast<int>(SampleValues(s.Metrics(), "vigil_collector_up").size());
+  REQUIRE(instances >= 3);
+  const int pid = s.vigil->pid();
+  auto fixed_threads = [pid] {
+    return CountThreads(pid) - CountThreadsNamed(pid, "vigil-collect");
+  };
+  int threads0 = fixed_threads(), fds0 = CountFds(pid);
+  REQUIRE(CountThreadsNamed(pid, "vigil-collect") >= 1);  // the names are set
   g_suite_start = Clock::now();
   Prober prober(*s.vigil);
   for (auto& [what, f] : faults(s)) RunFault(s, what, f);
@@ -225,19 +235,21 @@ void RunSuite(const std::string& name,
   int threads1 = 0, fds1 = 0;
   WaitFor(
       [&] {
-        threads1 = CountThreads(s.vigil->pid());
-        fds1 = CountFds(s.vigil->pid());
+        threads1 = fixed_threads();
+        fds1 = CountFds(pid);
         return threads1 <= threads0 && fds1 <= fds0;
       },
       10s, 200ms);
+  int pool1 = CountThreadsNamed(pid, "vigil-collect");
   std::string m = s.Metrics();
   double dropped = SampleSum(m, "vigil_notifications_dropped_total");
   double queued = SampleSum(m, "vigil_notifications_queue_length");
   std::printf(
       "%s: /metrics+/-/healthy %d requests, %d failed, %d over 100ms, max %.0f ms; threads "
-      "%d -> %d, fds %d -> %d; notifications dropped %.0f, queued %.0f\n",
+      "besides the collector pool %d -> %d, pool %d of %d collectors; fds %d -> %d; "
+      "notifications dropped %.0f, queued %.0f\n",
       name.c_str(), prober.requests, prober.failures, prober.over_100ms, prober.max_latency * 1000,
-      threads0, threads1, fds0, fds1, dropped, queued);
+      threads0, threads1, pool1, instances, fds0, fds1, dropped, queued);
   if (!prober.slow.empty()) std::printf("  over 100 ms:%s\n", prober.slow.c_str());
   std::fflush(stdout);
   CHECK(prober.failures == 0);
@@ -246,6 +258,7 @@ void RunSuite(const std::string& name,
   CHECK(prober.over_100ms * 100 <= prober.requests);
   CHECK(prober.max_latency < 0.5);
   CHECK(threads1 <= threads0);
+  CHECK(pool1 <= instances);
   CHECK(fds1 <= fds0);
   CHECK(dropped == 0);
   CHECK(queued == 0);

@@ -255,6 +255,18 @@ int CountThreads(int pid) {
   return n;
 }
 
+int CountThreadsNamed(int pid, const std::string& name) {
+  int n = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec);
+       !ec && it != fs::directory_iterator(); ++it) {
+    std::ifstream comm(it->path() / "comm");
+    std::string line;
+    if (std::getline(comm, line) && line == name) ++n;
+  }
+  return n;
+}
+
 int CountFds(int pid) {
   int n = 0;
   std::error_code ec;

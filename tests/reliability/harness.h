@@ -118,6 +118,8 @@ std::optional<std::string> AmAlertState(int am_port, const std::string& alertnam
 double ProcStatusField(int pid, const std::string& field);
 // /proc/PID/task and /proc/PID/fd entries.
 int CountThreads(int pid);
+// Threads of PID whose name (/proc/PID/task/TID/comm) is `name`.
+int CountThreadsNamed(int pid, const std::string& name);
 int CountFds(int pid);
 
 }  // namespace vigil::reliability
