@@ -10,7 +10,8 @@
 # runs mutate inputs of several MB from the start. Prints one line per target with the inputs
 # tried; exits 1 if any target crashed. VIGIL_FUZZ_BUILD_DIR overrides the build directory;
 # VIGIL_FUZZ_JOBS the build parallelism (default 2); VIGIL_FUZZ_RUNS=N stops each target after
-# N inputs (-runs; SECONDS still bounds it), for the long runs in docs/reliability.md.
+# N inputs (-runs; SECONDS still bounds it), for the long runs in docs/reliability.md;
+# VIGIL_FUZZ_PARALLEL how many targets run at once (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${1:-10}
@@ -65,20 +66,20 @@ big_exposition() {
   }'
 }
 
-failed=0
-for t in "${TARGETS[@]}"; do
-  corpus="$BUILD/corpus/$t"
-  artifacts="$BUILD/artifacts/$t"
+# One target: fuzzes it, prints its line, exits 1 if it crashed.
+fuzz_one() {
+  local t=$1
+  local corpus="$BUILD/corpus/$t" artifacts="$BUILD/artifacts/$t" log="$BUILD/$t.log"
   mkdir -p "$corpus" "$artifacts"
-  log="$BUILD/$t.log"
-  extra_seeds=()
+  local extra_seeds=()
   if [ "$t" = exposition ]; then
     mkdir -p "$BUILD/seeds/exposition"
     [ -s "$BUILD/seeds/exposition/big" ] || big_exposition >"$BUILD/seeds/exposition/big"
     extra_seeds=("$BUILD/seeds/exposition")
   fi
-  runs=()
+  local runs=()
   [ -z "${VIGIL_FUZZ_RUNS:-}" ] || runs=(-runs="$VIGIL_FUZZ_RUNS")
+  local started rc took execs cov
   started=$(date +%s)
   set +e
   # -detect_leaks=0: the parsers' caches (static RE2s, the test storage) are intentional.
@@ -92,11 +93,25 @@ for t in "${TARGETS[@]}"; do
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo "?")
   if [ $rc -ne 0 ]; then
-    failed=1
     echo "FAIL $t: exit $rc after $execs inputs in ${took}s; see $log and $artifacts/"
     grep -m5 -E 'ERROR|runtime error|SUMMARY|deadly signal' "$log" || true
-  else
-    echo "ok   $t: $execs inputs in ${took}s, coverage $cov, corpus $(ls "$corpus" | wc -l) files"
+    return 1
+  fi
+  echo "ok   $t: $execs inputs in ${took}s, coverage $cov, corpus $(ls "$corpus" | wc -l) files"
+}
+
+# VIGIL_FUZZ_PARALLEL targets at a time (default 2: the short run in CI has the machine to
+# itself, RUN_SERIAL); each is one process on one core.
+parallel=${VIGIL_FUZZ_PARALLEL:-2}
+failed=0
+pids=()
+for t in "${TARGETS[@]}"; do
+  fuzz_one "$t" &
+  pids+=($!)
+  if [ ${#pids[@]} -ge "$parallel" ]; then
+    wait "${pids[0]}" || failed=1
+    pids=("${pids[@]:1}")
   fi
 done
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
 exit $failed
