@@ -38,38 +38,6 @@ class WindowAppender final : public rules::Appender {
   SeriesWindow* w_;
 };
 
-std::int64_t MaxReach(const promql::Expr& e) {
-  using promql::NodeKind;
-  switch (e.kind) {
-    case NodeKind::kVectorSelector:
-      return static_cast<const promql::VectorSelector&>(e).offset_ms;
-    case NodeKind::kMatrixSelector: {
-      const auto& m = static_cast<const promql::MatrixSelector&>(e);
-      return m.range_ms + (m.selector ? m.selector->offset_ms : 0);
-    }
-    case NodeKind::kParen:
-      return MaxReach(*static_cast<const promql::ParenExpr&>(e).expr);
-    case NodeKind::kUnary:
-      return MaxReach(*static_cast<const promql::UnaryExpr&>(e).expr);
-    case NodeKind::kBinary: {
-      const auto& b = static_cast<const promql::BinaryExpr&>(e);
-      return std::max(MaxReach(*b.lhs), MaxReach(*b.rhs));
-    }
-    case NodeKind::kCall: {
-      std::int64_t r = 0;
-      for (const auto& a : static_cast<const promql::Call&>(e).args) r = std::max(r, MaxReach(*a));
-      return r;
-    }
-    case NodeKind::kAggregate: {
-      const auto& a = static_cast<const promql::AggregateExpr&>(e);
-      std::int64_t r = a.expr ? MaxReach(*a.expr) : 0;
-      return a.param ? std::max(r, MaxReach(*a.param)) : r;
-    }
-    default:
-      return 0;
-  }
-}
-
 std::string Rfc3339OrZero(std::optional<TimestampMs> t) {
   return t ? FormatRfc3339(*t) : "0001-01-01T00:00:00Z";
 }
@@ -98,7 +66,7 @@ Duration RuleEvaluator::RetentionFor(const rules::RuleManager& manager) {
   for (const auto& g : manager.groups()) {
     for (const auto& r : g->rules()) {
       Result<promql::ExprPtr> e = promql::ParseExpr(r->Query());
-      if (e.ok()) reach = std::max(reach, MaxReach(**e));
+      if (e.ok()) reach = std::max(reach, promql::MaxReachMs(**e));
     }
   }
   return Duration(reach + 5 * 60 * 1000);

@@ -1,5 +1,6 @@
 #include "rules/promql/ast.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -202,6 +203,51 @@ const FunctionDef* LookupFunction(const std::string& name) {
   }();
   auto it = kFunctions.find(name);
   return it == kFunctions.end() ? nullptr : &it->second;
+}
+
+std::vector<const Expr*> Children(const Expr& e) {
+  std::vector<const Expr*> out;
+  auto add = [&out](const Expr* child) {
+    if (child) out.push_back(child);
+  };
+  switch (e.kind) {
+    case NodeKind::kNumber:
+    case NodeKind::kString:
+    case NodeKind::kVectorSelector:
+      break;
+    case NodeKind::kMatrixSelector:
+      add(static_cast<const MatrixSelector&>(e).selector.get());
+      break;
+    case NodeKind::kParen:
+      add(static_cast<const ParenExpr&>(e).expr.get());
+      break;
+    case NodeKind::kUnary:
+      add(static_cast<const UnaryExpr&>(e).expr.get());
+      break;
+    case NodeKind::kBinary:
+      add(static_cast<const BinaryExpr&>(e).lhs.get());
+      add(static_cast<const BinaryExpr&>(e).rhs.get());
+      break;
+    case NodeKind::kCall:
+      for (const ExprPtr& a : static_cast<const Call&>(e).args) add(a.get());
+      break;
+    case NodeKind::kAggregate:
+      add(static_cast<const AggregateExpr&>(e).param.get());
+      add(static_cast<const AggregateExpr&>(e).expr.get());
+      break;
+  }
+  return out;
+}
+
+std::int64_t MaxReachMs(const Expr& e) {
+  if (e.kind == NodeKind::kVectorSelector) return static_cast<const VectorSelector&>(e).offset_ms;
+  if (e.kind == NodeKind::kMatrixSelector) {
+    const auto& m = static_cast<const MatrixSelector&>(e);
+    return m.range_ms + (m.selector ? m.selector->offset_ms : 0);
+  }
+  std::int64_t reach = 0;
+  for (const Expr* child : Children(e)) reach = std::max(reach, MaxReachMs(*child));
+  return reach;
 }
 
 }  // namespace vigil::promql

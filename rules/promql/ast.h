@@ -176,4 +176,14 @@ struct AggregateExpr final : Expr {
   bool without = false;
 };
 
+// The direct children of `e` in source order: a matrix selector's vector selector, an
+// aggregate's parameter before its expression. The one place that knows every node's
+// children: walks (the parser's depth bound, the engine's prefetch, MaxReachMs) go through it.
+std::vector<const Expr*> Children(const Expr& e);
+
+// How far before the evaluation time `e` reads samples: the largest range plus offset of its
+// selectors (the lookback delta not included). Recursive: call it on parsed trees, whose depth
+// the parser bounds.
+std::int64_t MaxReachMs(const Expr& e);
+
 }  // namespace vigil::promql

@@ -56,30 +56,11 @@ class Evaluator {
         const auto& vs = *ms.selector;
         return Load(vs, start - vs.offset_ms - ms.range_ms, end - vs.offset_ms);
       }
-      case NodeKind::kParen:
-        return Prefetch(*static_cast<const ParenExpr&>(e).expr, start, end);
-      case NodeKind::kUnary:
-        return Prefetch(*static_cast<const UnaryExpr&>(e).expr, start, end);
-      case NodeKind::kBinary: {
-        const auto& b = static_cast<const BinaryExpr&>(e);
-        Status s = Prefetch(*b.lhs, start, end);
-        return s.ok() ? Prefetch(*b.rhs, start, end) : s;
-      }
-      case NodeKind::kCall:
-        for (const auto& a : static_cast<const Call&>(e).args) {
-          Status s = Prefetch(*a, start, end);
-          if (!s.ok()) return s;
-        }
-        return Status::Ok();
-      case NodeKind::kAggregate: {
-        const auto& a = static_cast<const AggregateExpr&>(e);
-        if (a.param) {
-          Status s = Prefetch(*a.param, start, end);
-          if (!s.ok()) return s;
-        }
-        return Prefetch(*a.expr, start, end);
-      }
       default:
+        for (const Expr* child : Children(e)) {
+          Status s = Prefetch(*child, start, end);
+          if (!s.ok()) return s;
+        }
         return Status::Ok();
     }
   }

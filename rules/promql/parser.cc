@@ -101,33 +101,7 @@ int TreeDepth(const Expr& root) {
     auto [e, d] = todo.back();
     todo.pop_back();
     max = std::max(max, d);
-    auto push = [&todo, d = d](const Expr* child) {
-      if (child) todo.push_back({child, d + 1});
-    };
-    switch (e->kind) {
-      case NodeKind::kMatrixSelector:
-        push(static_cast<const MatrixSelector*>(e)->selector.get());
-        break;
-      case NodeKind::kParen:
-        push(static_cast<const ParenExpr*>(e)->expr.get());
-        break;
-      case NodeKind::kUnary:
-        push(static_cast<const UnaryExpr*>(e)->expr.get());
-        break;
-      case NodeKind::kBinary:
-        push(static_cast<const BinaryExpr*>(e)->lhs.get());
-        push(static_cast<const BinaryExpr*>(e)->rhs.get());
-        break;
-      case NodeKind::kCall:
-        for (const ExprPtr& a : static_cast<const Call*>(e)->args) push(a.get());
-        break;
-      case NodeKind::kAggregate:
-        push(static_cast<const AggregateExpr*>(e)->expr.get());
-        push(static_cast<const AggregateExpr*>(e)->param.get());
-        break;
-      default:
-        break;
-    }
+    for (const Expr* child : Children(*e)) todo.push_back({child, d + 1});
   }
   return max;
 }

@@ -159,5 +159,31 @@ TEST_CASE("Deep nesting is a parse error, not a stack overflow", "[promql][parse
   CHECK(ParseExpr(ok).ok());
 }
 
+TEST_CASE("Walks see every child, and the reach is the farthest range plus offset",
+          "[promql][ast]") {
+  auto e = ParseExpr("topk(3, sum by (a) (rate(x[5m] offset 1m)) + on(a) y offset 10m) / -(z)");
+  REQUIRE(e.ok());
+  CHECK(MaxReachMs(**e) == 10 * 60 * 1000);
+  // Every node once: /, topk, 3, +, sum, rate, x[5m], x, y, -, (), z.
+  int nodes = 0, selectors = 0;
+  std::vector<const Expr*> todo{e->get()};
+  while (!todo.empty()) {
+    const Expr* n = todo.back();
+    todo.pop_back();
+    ++nodes;
+    if (n->kind == NodeKind::kVectorSelector) ++selectors;
+    for (const Expr* c : Children(*n)) todo.push_back(c);
+  }
+  CHECK(nodes == 12);
+  CHECK(selectors == 3);
+  auto agg = ParseExpr("quantile(0.9, x)");
+  REQUIRE(agg.ok());
+  std::vector<const Expr*> kids = Children(**agg);
+  REQUIRE(kids.size() == 2);
+  CHECK(kids[0]->kind == NodeKind::kNumber);  // the parameter first, as written
+  CHECK(MaxReachMs(**ParseExpr("1 + 2")) == 0);
+  CHECK(MaxReachMs(**ParseExpr("x[1h]")) == 3600 * 1000);
+}
+
 }  // namespace
 }  // namespace vigil::promql
