@@ -49,6 +49,7 @@ Result<std::vector<std::unique_ptr<Group>>> Group::FromFile(const RuleFileConfig
 std::vector<AlertNotification> Group::Eval(TimestampMs ts, const promql::Querier& querier,
                                            const promql::Engine& engine, Appender& out) {
   std::vector<AlertNotification> notifications;
+  auto group_start = std::chrono::steady_clock::now();
   EvalContext ctx{querier, engine, options_.external_labels, options_.external_url, limit_};
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& rule = *rules_[i];
@@ -90,6 +91,12 @@ std::vector<AlertNotification> Group::Eval(TimestampMs ts, const promql::Querier
     series_in_previous_eval_[i] = std::move(returned);
   }
   last_evaluation_ = ts;
+  stats_.last_duration_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - group_start).count();
+  ++stats_.evaluations;
+  for (const auto& r : rules_) {
+    if (r->health() == RuleHealth::kBad) ++stats_.failures;
+  }
   return notifications;
 }
 
@@ -108,6 +115,7 @@ void Group::CopyStateFrom(const Group& old) {
     }
   }
   last_evaluation_ = old.last_evaluation_;
+  stats_ = old.stats_;
 }
 
 }  // namespace vigil::rules

@@ -25,6 +25,13 @@ struct GroupOptions {
   std::int64_t resend_delay_ms = 60000;  // Prometheus' --rules.alert.resend-delay
 };
 
+// What the last evaluations of a group cost (vigil_rule_group_* series).
+struct GroupStats {
+  double last_duration_seconds = 0;
+  std::uint64_t evaluations = 0;
+  std::uint64_t failures = 0;  // one per failing rule per evaluation
+};
+
 class Group {
  public:
   Group(std::string file, const RuleGroupConfig& config, const GroupOptions& options,
@@ -41,7 +48,7 @@ class Group {
                                       const promql::Engine& engine, Appender& out);
 
   // Takes over alert state and staleness tracking from the group with the same file and name
-  // before a reload, for rules with the same name and query.
+  // before a reload, for rules with the same name and query, and the group's stats.
   void CopyStateFrom(const Group& old);
 
   const std::string& name() const { return name_; }
@@ -50,6 +57,7 @@ class Group {
   int limit() const { return limit_; }
   const std::vector<std::unique_ptr<Rule>>& rules() const { return rules_; }
   std::optional<TimestampMs> last_evaluation() const { return last_evaluation_; }
+  const GroupStats& stats() const { return stats_; }
 
  private:
   std::string file_;
@@ -60,6 +68,7 @@ class Group {
   std::vector<std::unique_ptr<Rule>> rules_;
   std::vector<std::map<Labels, bool>> series_in_previous_eval_;  // per rule
   std::optional<TimestampMs> last_evaluation_;
+  GroupStats stats_;
 };
 
 }  // namespace vigil::rules

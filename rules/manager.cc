@@ -2,6 +2,11 @@
 
 #include <glob.h>
 
+#include <algorithm>
+#include <iterator>
+
+#include "rules/promql/parser.h"
+
 namespace vigil::rules {
 
 Status RuleManager::Update(const std::vector<std::string>& file_patterns) {
@@ -36,16 +41,40 @@ Status RuleManager::Update(const std::vector<std::string>& file_patterns) {
   return Status::Ok();
 }
 
-std::vector<AlertNotification> RuleManager::EvalDue(TimestampMs now, const promql::Querier& querier,
-                                                    const promql::Engine& engine, Appender& out) {
-  std::vector<AlertNotification> all;
+RuleManager::EvalResult RuleManager::EvalDue(TimestampMs now, const promql::Querier& querier,
+                                             const promql::Engine& engine, Appender& out) {
+  EvalResult result;
   for (auto& g : groups_) {
-    auto last = g->last_evaluation();
-    if (last && now - *last < g->interval_ms()) continue;
-    auto sent = g->Eval(now, querier, engine, out);
-    all.insert(all.end(), sent.begin(), sent.end());
+    std::int64_t iv = g->interval_ms();
+    TimestampMs ts = now / iv * iv;
+    if (g->last_evaluation() && *g->last_evaluation() >= ts) continue;
+    if (ts < not_before_) continue;
+    std::vector<AlertNotification> sent = g->Eval(ts, querier, engine, out);
+    result.alerts.insert(result.alerts.end(), std::make_move_iterator(sent.begin()),
+                         std::make_move_iterator(sent.end()));
+    ++result.groups_evaluated;
   }
-  return all;
+  return result;
+}
+
+TimestampMs RuleManager::NextDue(TimestampMs now) const {
+  TimestampMs next = now + 1000;
+  for (const auto& g : groups_) {
+    std::int64_t iv = g->interval_ms();
+    next = std::min(next, (now / iv + 1) * iv);
+  }
+  return next;
+}
+
+std::int64_t RuleManager::MaxReachMs() const {
+  std::int64_t reach = 0;
+  for (const auto& g : groups_) {
+    for (const auto& r : g->rules()) {
+      Result<promql::ExprPtr> e = promql::ParseExpr(r->Query());
+      if (e.ok()) reach = std::max(reach, promql::MaxReachMs(**e));
+    }
+  }
+  return reach;
 }
 
 }  // namespace vigil::rules

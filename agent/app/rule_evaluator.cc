@@ -62,14 +62,7 @@ RuleEvaluator::RuleEvaluator(SeriesWindow* window, const promql::Engine* engine)
     : window_(window), engine_(engine) {}
 
 Duration RuleEvaluator::RetentionFor(const rules::RuleManager& manager) {
-  std::int64_t reach = 0;
-  for (const auto& g : manager.groups()) {
-    for (const auto& r : g->rules()) {
-      Result<promql::ExprPtr> e = promql::ParseExpr(r->Query());
-      if (e.ok()) reach = std::max(reach, promql::MaxReachMs(**e));
-    }
-  }
-  return Duration(reach + 5 * 60 * 1000);
+  return Duration(manager.MaxReachMs() + 5 * 60 * 1000);
 }
 
 Status RuleEvaluator::Load(const RuleSettings& settings) {
@@ -87,6 +80,7 @@ Status RuleEvaluator::Load(const RuleSettings& settings) {
     options.external_url = settings.external_url;
     options.resend_delay_ms = settings.resend_delay.count();
     fresh = std::make_unique<rules::RuleManager>(options);
+    fresh->SetNotBefore(not_before_);
     target = fresh.get();
   }
   if (Status s = target->Update(settings.files); !s.ok()) return s;
@@ -193,61 +187,35 @@ void RuleEvaluator::SaveState(TimestampMs now) {
 void RuleEvaluator::SetNotBefore(TimestampMs t) {
   MutexLock lock(mu_);
   not_before_ = t;
+  if (manager_) manager_->SetNotBefore(t);
 }
 
 TimestampMs RuleEvaluator::NextDue(TimestampMs now) const {
   MutexLock lock(mu_);
-  TimestampMs next = now + 1000;
-  if (!manager_) return next;
-  for (const auto& g : manager_->groups()) {
-    std::int64_t iv = g->interval_ms();
-    next = std::min(next, (now / iv + 1) * iv);
-  }
-  return next;
+  return manager_ ? manager_->NextDue(now) : now + 1000;
 }
 
 void RuleEvaluator::EvalDue(TimestampMs now, const SendFn& send) {
-  std::vector<rules::AlertNotification> to_send;
+  rules::RuleManager::EvalResult result;
   {
     MutexLock lock(mu_);
     if (!manager_) return;
-    bool evaluated = false;
     WindowAppender appender(window_);
-    for (const auto& g : manager_->groups()) {
-      std::int64_t iv = g->interval_ms();
-      TimestampMs ts = now / iv * iv;  // aligned to the interval
-      if (g->last_evaluation() && *g->last_evaluation() >= ts) continue;
-      if (ts < not_before_) continue;
-      evaluated = true;
-      auto t0 = std::chrono::steady_clock::now();
-      std::vector<rules::AlertNotification> alerts = g->Eval(ts, *window_, *engine_, appender);
-      GroupStats& st = stats_[g->file() + "\n" + g->name()];
-      st.last_duration_seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      st.last_evaluation = ts;
-      st.evaluations += 1;
-      for (const auto& r : g->rules()) {
-        if (r->health() == rules::RuleHealth::kBad) st.failures += 1;
-      }
-      to_send.insert(to_send.end(), std::make_move_iterator(alerts.begin()),
-                     std::make_move_iterator(alerts.end()));
-      ++generation_;
-    }
-    if (evaluated) {
+    result = manager_->EvalDue(now, *window_, *engine_, appender);
+    if (result.groups_evaluated > 0) {
+      generation_ += result.groups_evaluated;
       SaveStateLocked(now);
       PublishMetricsLocked();
     }
   }
-  if (!to_send.empty()) send(std::move(to_send));
+  if (!result.alerts.empty()) send(std::move(result.alerts));
 }
 
 void RuleEvaluator::PublishMetricsLocked() {
   std::vector<GroupMetrics> out;
   for (const auto& g : manager_->groups()) {
-    auto it = stats_.find(g->file() + "\n" + g->name());
-    out.push_back({Labels{{"rule_group", g->file() + ";" + g->name()}},
-                   it == stats_.end() ? GroupStats{} : it->second,
-                   static_cast<double>(g->rules().size()),
+    out.push_back({Labels{{"rule_group", g->file() + ";" + g->name()}}, g->stats(),
+                   g->last_evaluation().value_or(0), static_cast<double>(g->rules().size()),
                    static_cast<double>(g->interval_ms()) / 1000.0});
   }
   MutexLock lock(metrics_mu_);
@@ -258,20 +226,20 @@ void RuleEvaluator::Collect(MetricSink& sink) const {
   MutexLock lock(metrics_mu_);
   for (const GroupMetrics& m : metrics_) {
     const Labels& l = m.labels;
-    const GroupStats& st = m.stats;
+    const rules::GroupStats& st = m.stats;
     sink.Gauge("vigil_rule_group_last_duration_seconds",
                "How long the last evaluation of the group took.", l, st.last_duration_seconds);
     sink.Gauge("vigil_rule_group_last_evaluation_timestamp_seconds",
                "When the group was last evaluated.", l,
-               static_cast<double>(st.last_evaluation) / 1000.0);
+               static_cast<double>(m.last_evaluation) / 1000.0);
     sink.Gauge("vigil_rule_group_rules", "Rules in the group.", l, m.rules);
     sink.Gauge("vigil_rule_group_interval_seconds", "The group's evaluation interval.", l,
                m.interval_seconds);
     sink.Counter("vigil_rule_group_evaluations_total", "Evaluations of the group.", l,
-                 st.evaluations);
+                 static_cast<double>(st.evaluations));
     sink.Counter("vigil_rule_evaluation_failures_total",
                  "Rule evaluations that failed (one per failing rule per group evaluation).", l,
-                 st.failures);
+                 static_cast<double>(st.failures));
   }
 }
 

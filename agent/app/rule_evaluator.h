@@ -1,10 +1,11 @@
 // RuleEvaluator: runs the loaded rule groups over the series window, writes their output
-// back into it, and hands alerts to the notifier.
+// back into it, and hands alerts to the notifier: the agent's thread-safe shell around
+// rules::RuleManager (which schedules the groups), with the alert state file and the
+// vigil_rule_group_* series.
 //
 // Load() validates every rule file before anything changes: a bad file leaves the running
-// rules as they were and returns the error (file:line:column). Groups are evaluated at
-// timestamps aligned to their interval. The window's retention follows the rules (largest
-// range + offset + the 5m lookback, at least 15m, capped by `max_retention`).
+// rules as they were and returns the error (file:line:column). The window's retention follows the
+// rules (largest range + offset + the 5m lookback, at least 15m, capped by `max_retention`).
 // Thread-safe: one mutex serialises loading, evaluation and the API readers.
 #pragma once
 
@@ -42,7 +43,7 @@ class RuleEvaluator {
   RuleEvaluator(SeriesWindow* window, const promql::Engine* engine);
 
   Status Load(const RuleSettings& settings) EXCLUDES(mu_);
-  // Evaluates every group due at `now`; alerts to send go to `send`.
+  // Evaluates every group due at `now` (RuleManager::EvalDue); alerts to send go to `send`.
   void EvalDue(TimestampMs now, const SendFn& send) EXCLUDES(mu_);
   // Groups are not evaluated at timestamps before `t` (the agent sets it once every collector
   // has run, so the first evaluation sees data and restored alerts are not dropped for lack
@@ -64,32 +65,25 @@ class RuleEvaluator {
   static Duration RetentionFor(const rules::RuleManager& manager);
 
  private:
-  struct GroupStats {
-    double last_duration_seconds = 0;
-    TimestampMs last_evaluation = 0;
-    double failures = 0;
-    double evaluations = 0;
-  };
-
   SeriesWindow* window_;
   const promql::Engine* engine_;
   mutable Mutex mu_;
   std::unique_ptr<rules::RuleManager> manager_ GUARDED_BY(mu_);
   RuleSettings settings_ GUARDED_BY(mu_);
-  std::map<std::string, GroupStats> stats_ GUARDED_BY(mu_);  // file + group name
   void SaveStateLocked(TimestampMs now) REQUIRES(mu_);
   void RestoreStateLocked() REQUIRES(mu_);
   bool state_restored_ GUARDED_BY(mu_) = false;
   bool state_had_alerts_ GUARDED_BY(mu_) = true;
-  std::string state_error_ GUARDED_BY(mu_);  // the last write error logged
-  TimestampMs not_before_ GUARDED_BY(mu_) = 0;
+  std::string state_error_ GUARDED_BY(mu_);     // the last write error logged
+  TimestampMs not_before_ GUARDED_BY(mu_) = 0;  // handed to each new manager
   std::atomic<std::uint64_t> generation_{0};
 
   // What Collect() renders, published after each evaluation pass and load, so /metrics never
   // waits for an evaluation pass (which holds mu_ for as long as its groups take).
   struct GroupMetrics {
     Labels labels;
-    GroupStats stats;
+    rules::GroupStats stats;
+    TimestampMs last_evaluation = 0;
     double rules = 0;
     double interval_seconds = 0;
   };

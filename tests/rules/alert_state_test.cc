@@ -87,7 +87,7 @@ TEST_CASE("Alert state survives a restart: pending keeps its progress, firing it
 
   // Evaluations continue: Slow fires at 13 s (4 s after the restart), not 19 s.
   // Fast is sent again at the first evaluation, with its original start.
-  std::vector<AlertNotification> sent = after->EvalDue(12000, st, engine, out);
+  std::vector<AlertNotification> sent = after->EvalDue(12000, st, engine, out).alerts;
   CHECK(Find(*after, "Slow")->state == AlertState::kPending);
   after->EvalDue(13000, st, engine, out);
   CHECK(Find(*after, "Slow")->state == AlertState::kFiring);
