@@ -1,22 +1,17 @@
 #include "agent/app/app.h"
 
-#include <cctype>
-#include <nlohmann/json.hpp>
 #include <set>
 
-#include "agent/api/query_api.h"
+#include "agent/api/agent_api.h"
 #include "agent/base/duration.h"
 #include "agent/base/log.h"
 #include "agent/base/mutex.h"
 #include "agent/base/thread_name.h"
 #include "agent/core/exposition.h"
-#include "agent/web/status_page.h"
-#include "rules/promql/api_json.h"
 
 namespace vigil {
 namespace {
 
-constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 // How long remote write may keep sending what it holds when it is replaced or stopped.
 constexpr Duration kRemoteFlushOnReload{2000};
 constexpr Duration kRemoteFlushOnStop{5000};
@@ -28,37 +23,6 @@ std::pair<std::string, int> SplitHostPort(const std::string& address) {
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   return {host, std::stoi(address.substr(colon + 1))};
-}
-
-// Mutating endpoints refuse what a browser sends cross-site: a form post (its content types
-// are the only ones a page may send without a preflight) or any request whose Origin is not
-// this host. curl, promtool and scripts send neither.
-Status CheckNotCrossSite(const http::Request& req) {
-  if (const std::string* header = req.Header("content-type")) {
-    std::string type = *header;  // media types are case-insensitive
-    for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    type.erase(0, type.find_first_not_of(" \t"));
-    for (const char* form :
-         {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}) {
-      if (type.starts_with(form)) {
-        return Status::InvalidArgument("refused: a form post can come from another site");
-      }
-    }
-  }
-  if (const std::string* fetch_site = req.Header("sec-fetch-site")) {
-    if (*fetch_site == "cross-site" || *fetch_site == "same-site") {
-      return Status::InvalidArgument("refused: a cross-site request");
-    }
-  }
-  if (const std::string* origin = req.Header("origin")) {
-    const std::string* host = req.Header("host");
-    std::size_t scheme = origin->find("://");
-    std::string origin_host = scheme == std::string::npos ? *origin : origin->substr(scheme + 3);
-    if (host == nullptr || origin_host != *host) {
-      return Status::InvalidArgument("refused: Origin " + *origin + " is not this host");
-    }
-  }
-  return Status::Ok();
 }
 
 double NowSeconds() { return static_cast<double>(SystemClock::Get().Now()) / 1000.0; }
@@ -385,128 +349,21 @@ std::string App::Metrics() {
 }
 
 void App::InstallHandlers() {
-  http::Server& s = *server_;
-  using http::Lane;
-  using http::Request;
-  using http::Response;
-  s.SetFilter([this](const Request& req, Response& res) {
-    std::shared_ptr<BasicAuth> auth;
-    {
-      MutexLock lock(auth_mu_);
-      auth = auth_;
-    }
-    if (!auth) return true;
-    const std::string* header = req.Header("authorization");
-    BasicAuth::Outcome outcome = auth->Check(header ? *header : "");
-    if (outcome == BasicAuth::Outcome::kAccepted) return true;
-    if (outcome == BasicAuth::Outcome::kBusy) {
-      res.headers.emplace_back("Retry-After", "1");
-      res.Set(429, "{\"error\":\"too many login attempts at once; retry\"}", "application/json");
-      return false;
-    }
-    res.headers.emplace_back("WWW-Authenticate", "Basic realm=\"vigil\"");
-    res.Set(401, "{\"error\":\"unauthorized\"}", "application/json");
-    return false;
-  });
-  s.Handle("GET", "/metrics", Lane::kFast,
-           [this](const Request&, Response& res) { res.Set(200, Metrics(), kMetricsContentType); });
-  s.Handle("GET", "/-/healthy", Lane::kFast, [](const Request&, Response& res) {
-    res.Set(200, "vigil is healthy.\n", "text/plain");
-  });
-  s.Handle("GET", "/-/ready", Lane::kFast, [this](const Request&, Response& res) {
-    if (Ready()) {
-      res.Set(200, "vigil is ready.\n", "text/plain");
-    } else {
-      res.Set(503, "vigil is not ready: the first collections are running.\n", "text/plain");
-    }
-  });
-  auto reload = [this](const Request& req, Response& res) {
-    if (!options_.enable_lifecycle) {
-      res.Set(403, "Lifecycle API is not enabled (start vigil with --web.enable-lifecycle).\n",
-              "text/plain");
-      return;
-    }
-    if (Status cross = CheckNotCrossSite(req); !cross.ok()) {
-      res.Set(403, cross.message() + "\n", "text/plain");
-      return;
-    }
-    Status st = Reload();
-    if (!st.ok()) {
-      res.Set(500, "failed to reload config: " + st.message() + "\n", "text/plain");
-    } else {
-      res.Set(200, "config reloaded\n", "text/plain");
-    }
+  AgentApiBackend api;
+  api.metrics = [this] { return Metrics(); };
+  api.ready = [this] { return Ready(); };
+  api.reload = [this] { return Reload(); };
+  api.enable_lifecycle = options_.enable_lifecycle;
+  api.collectors = [this] { return store_.States(); };
+  api.rules_json = [this] { return rules_.RulesJson(); };
+  api.alerts_json = [this] { return rules_.AlertsJson(); };
+  api.auth = [this] {
+    MutexLock lock(auth_mu_);
+    return auth_;
   };
-  // Reload runs on the query lane: it can take seconds and must not hold up /metrics.
-  s.Handle("POST", "/-/reload", Lane::kQuery, reload);
-  s.Handle("PUT", "/-/reload", Lane::kQuery, reload);
-  web::RegisterStatusPage(s);  // "/" and "/static/*": the status page (agent/web)
-  // Documents collectors attach beside their metrics, by kind and name: the top statements
-  // with full text, who blocks whom. {"status":"success","data":[{"target":..,"data":..}]}.
-  auto attachment = [this](const std::string& kind, const std::string& key) {
-    return [this, kind, key](const Request&, Response& res) {
-      std::string body = "{\"status\":\"success\",\"data\":[";
-      bool first = true;
-      for (const CollectorState& st : store_.States()) {
-        if (st.kind != kind || !st.attachments) continue;
-        auto it = st.attachments->find(key);
-        if (it == st.attachments->end()) continue;
-        if (!first) body += ',';
-        first = false;
-        body += "{\"target\":" +
-                nlohmann::json(st.target).dump(-1, ' ', false,
-                                               nlohmann::json::error_handler_t::replace) +
-                ",\"data\":" + it->second + "}";
-      }
-      body += "]}";
-      res.Set(200, std::move(body), "application/json");
-    };
-  };
-  auto query = [this](const Request& req, Response& res) {
-    ServeInstantQuery(engine_, window_, req, SystemClock::Get().Now(), res);
-  };
-  s.Handle("GET", "/api/v1/query", Lane::kQuery, query);
-  s.Handle("POST", "/api/v1/query", Lane::kQuery, query);
-  auto query_range = [this](const Request& req, Response& res) {
-    ServeRangeQuery(engine_, window_, req, res);
-  };
-  s.Handle("GET", "/api/v1/query_range", Lane::kQuery, query_range);
-  s.Handle("POST", "/api/v1/query_range", Lane::kQuery, query_range);
-  // Every collector instance with its health: what the status page's overview shows.
-  s.Handle("GET", "/api/v1/collectors", Lane::kFast, [this](const Request&, Response& res) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const CollectorState& st : store_.States()) {
-      std::size_t series = 0;
-      if (st.snapshot) {
-        for (const MetricFamily& f : *st.snapshot) series += f.samples.size();
-      }
-      list.push_back({{"collector", st.kind},
-                      {"target", st.target},
-                      {"up", st.up},
-                      {"has_run", st.has_run},
-                      {"last_duration_seconds", st.duration_seconds},
-                      {"last_error", st.last_error},
-                      {"last_run", st.last_run ? FormatRfc3339(st.last_run) : ""},
-                      {"last_success", st.last_success ? FormatRfc3339(st.last_success) : ""},
-                      {"runs", st.runs},
-                      {"failures", st.failures},
-                      {"skipped", st.skipped},
-                      {"timeouts", st.timeouts},
-                      {"series", series}});
-    }
-    nlohmann::json out = {{"status", "success"}, {"data", list}};
-    res.Set(200, out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-            "application/json");
-  });
-  // Rules and alerts wait for an evaluation pass: the query lane, so /metrics never waits.
-  s.Handle("GET", "/api/v1/rules", Lane::kQuery, [this](const Request&, Response& res) {
-    res.Set(200, rules_.RulesJson(), "application/json");
-  });
-  s.Handle("GET", "/api/v1/alerts", Lane::kQuery, [this](const Request&, Response& res) {
-    res.Set(200, rules_.AlertsJson(), "application/json");
-  });
-  s.Handle("GET", "/api/v1/postgres/statements", Lane::kFast, attachment("postgres", "statements"));
-  s.Handle("GET", "/api/v1/postgres/blocking", Lane::kFast, attachment("postgres", "blocking"));
+  api.engine = &engine_;
+  api.querier = &window_;
+  RegisterAgentApi(*server_, std::move(api));
 }
 
 }  // namespace vigil

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "agent/api/web_auth.h"
 #include "agent/app/rule_evaluator.h"
-#include "agent/app/web_auth.h"
 #include "agent/base/mutex.h"
 #include "agent/config/config.h"
 #include "agent/core/collection_store.h"

@@ -7,11 +7,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace vigil {
 
 using TimestampMs = std::int64_t;
 using Duration = std::chrono::milliseconds;
+
+// RFC 3339 with milliseconds in UTC: "2026-11-23T12:00:00.000Z" (as Prometheus and
+// Alertmanager write times in their APIs). Times before 1970 are written correctly too.
+std::string FormatRfc3339(TimestampMs t);
 
 class Clock {
  public:

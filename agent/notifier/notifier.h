@@ -72,7 +72,5 @@ class Notifier {
 
 // OK for "http://host:port[/prefix]" or https.
 Status ValidateAlertmanagerUrl(const std::string& url);
-// RFC 3339 with milliseconds in UTC: "2026-11-23T12:00:00.000Z".
-std::string FormatRfc3339(TimestampMs t);
 
 }  // namespace vigil

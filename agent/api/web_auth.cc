@@ -1,4 +1,4 @@
-#include "agent/app/web_auth.h"
+#include "agent/api/web_auth.h"
 
 #include <crypt.h>
 #include <openssl/crypto.h>
