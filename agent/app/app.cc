@@ -7,6 +7,7 @@
 #include "agent/base/log.h"
 #include "agent/base/mutex.h"
 #include "agent/base/thread_name.h"
+#include "agent/base/url.h"
 #include "agent/core/exposition.h"
 
 namespace vigil {
@@ -15,15 +16,6 @@ namespace {
 // How long remote write may keep sending what it holds when it is replaced or stopped.
 constexpr Duration kRemoteFlushOnReload{2000};
 constexpr Duration kRemoteFlushOnStop{5000};
-
-// "127.0.0.1:9633" -> ("127.0.0.1", 9633); "[::1]:9633" -> ("::1", 9633); ":9633" -> all.
-std::pair<std::string, int> SplitHostPort(const std::string& address) {
-  std::size_t colon = address.rfind(':');
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  return {host, std::stoi(address.substr(colon + 1))};
-}
 
 double NowSeconds() { return static_cast<double>(SystemClock::Get().Now()) / 1000.0; }
 
@@ -169,7 +161,8 @@ Status App::Start() {
   if (!config.ok()) return config.status();
   std::string listen =
       options_.listen_address.empty() ? config->web.listen_address : options_.listen_address;
-  if (Status s = ValidateHostPort(listen); !s.ok()) return s;
+  Result<HostPort> address = ParseHostPort(listen);
+  if (!address.ok()) return address.status();
 
   WebAuthConfig web;
   if (!options_.web_config_file.empty()) {
@@ -186,7 +179,8 @@ Status App::Start() {
     auth_ = std::make_shared<BasicAuth>(web.users);
   }
   InstallHandlers();
-  auto [host, port] = SplitHostPort(listen);
+  std::string host = address->host.empty() ? "0.0.0.0" : address->host;
+  int port = address->port;
   if (Status s = server_->Listen(host, port); !s.ok()) {
     return s.code() == Status::Code::kInvalidArgument ? s.WithContext(options_.web_config_file) : s;
   }

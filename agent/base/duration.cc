@@ -71,26 +71,4 @@ std::string FormatDuration(Duration d) {
   return out;
 }
 
-Status ValidateHostPort(std::string_view address) {
-  auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument("invalid address \"" + std::string(address) + "\": " + why);
-  };
-  std::size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos) return bad("want host:port");
-  std::string_view host = address.substr(0, colon);
-  std::string_view port = address.substr(colon + 1);
-  if (host.starts_with('[') != host.ends_with(']')) return bad("unbalanced brackets");
-  if (!host.starts_with('[') && host.find(':') != std::string_view::npos) {
-    return bad("an IPv6 host must be in brackets");
-  }
-  if (port.empty() || port.size() > 5) return bad("want a port from 1 to 65535");
-  int p = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return bad("want a port from 1 to 65535");
-    p = p * 10 + (c - '0');
-  }
-  if (p < 1 || p > 65535) return bad("want a port from 1 to 65535");
-  return Status::Ok();
-}
-
 }  // namespace vigil

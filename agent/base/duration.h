@@ -1,4 +1,4 @@
-// Prometheus-style durations ("1h30m", "15s", "500ms", "0") and host:port addresses.
+// Prometheus-style durations ("1h30m", "15s", "500ms", "0").
 #pragma once
 
 #include <string>
@@ -14,7 +14,5 @@ namespace vigil {
 Result<Duration> ParseDuration(std::string_view text);
 // The shortest such text: 90000ms -> "1m30s", 0 -> "0s".
 std::string FormatDuration(Duration d);
-// "host:port", "[v6]:port" or ":port", with a port from 1 to 65535.
-Status ValidateHostPort(std::string_view address);
 
 }  // namespace vigil

@@ -41,8 +41,8 @@ void ParseWeb(const ConfigNode& root, Config& config) {
   std::optional<ConfigNode> w = root.Child("web");
   if (!w || w->IsNull()) return;
   config.web.listen_address = w->String("listen_address", config.web.listen_address);
-  if (Status s = ValidateHostPort(config.web.listen_address); !s.ok()) {
-    w->Child("listen_address")->Error(s.message());
+  if (Result<HostPort> a = ParseHostPort(config.web.listen_address); !a.ok()) {
+    w->Child("listen_address")->Error(a.status().message());
   }
   config.web.external_url = w->String("external_url");
   if (UrlHasUserinfo(config.web.external_url)) {  // it is in every alert's generatorURL

@@ -46,6 +46,10 @@ Status ValidateAlertmanagerUrl(const std::string& url) {
   if (UrlAuthority(url).empty()) {
     return Status::InvalidArgument("invalid Alertmanager URL \"" + shown + "\": no host");
   }
+  if (Result<HostPort> hp = ParseAuthority(UrlAuthority(url), 80); !hp.ok()) {
+    return Status::InvalidArgument("invalid Alertmanager URL \"" + shown +
+                                   "\": " + hp.status().message());
+  }
   return Status::Ok();
 }
 

@@ -42,23 +42,10 @@ Result<ParsedUrl> ParseRemoteUrl(const std::string& url) {
     return Status::InvalidArgument("credentials in the URL are not allowed (use basic_auth)");
   }
   if (authority.empty()) return Status::InvalidArgument("missing host");
-  std::size_t colon = authority.rfind(':');
-  std::size_t bracket = authority.rfind(']');
-  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-    std::string port = authority.substr(colon + 1);
-    u.host = authority.substr(0, colon);
-    if (port.empty() || port.size() > 5 ||
-        port.find_first_not_of("0123456789") != std::string::npos) {
-      return Status::InvalidArgument("invalid port \"" + port + "\"");
-    }
-    u.port = std::stoi(port);
-    if (u.port <= 0 || u.port > 65535) return Status::InvalidArgument("port out of range");
-  } else {
-    u.host = authority;
-    u.port = u.scheme == "https" ? 443 : 80;
-  }
-  if (u.host.size() >= 2 && u.host.front() == '[') u.host = u.host.substr(1, u.host.size() - 2);
-  if (u.host.empty()) return Status::InvalidArgument("missing host");
+  Result<HostPort> hp = ParseAuthority(authority, u.scheme == "https" ? 443 : 80);
+  if (!hp.ok()) return hp.status();
+  u.host = hp->host;
+  u.port = hp->port;
   return u;
 }
 

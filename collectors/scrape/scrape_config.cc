@@ -24,6 +24,8 @@ void ParseScrapeConfig(const ConfigNode& node, CollectorSpec& spec) {
         node.Child("url")->Error("credentials in the url are not allowed: use basic_auth");
       } else if (authority.empty()) {
         node.Child("url")->Error("invalid url \"" + UrlWithoutUserinfo(config.url) + "\": no host");
+      } else if (Result<HostPort> hp = ParseAuthority(authority, 80); !hp.ok()) {
+        node.Child("url")->Error("invalid url \"" + config.url + "\": " + hp.status().message());
       }
       config.scheme_host_port = std::string(url.substr(0, scheme_end + 3 + authority.size()));
       config.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));

@@ -16,8 +16,7 @@ http::Request WithHeaders(http::Headers headers) {
   return req;
 }
 
-TEST_CASE("The lifecycle endpoint refuses what a browser sends from another site",
-          "[agent_api]") {
+TEST_CASE("The lifecycle endpoint refuses what a browser sends from another site", "[agent_api]") {
   CHECK(CheckNotCrossSite(WithHeaders({})).ok());  // curl
   CHECK(CheckNotCrossSite(WithHeaders({{"content-type", "application/json"}})).ok());
   CHECK(CheckNotCrossSite(WithHeaders({{"host", "vigil:9633"}, {"origin", "http://vigil:9633"}}))

@@ -29,15 +29,5 @@ TEST_CASE("Durations parse as Prometheus writes them", "[duration]") {
   CHECK(FormatDuration(Duration(0)) == "0s");
 }
 
-TEST_CASE("Listen addresses are host:port", "[duration]") {
-  CHECK(ValidateHostPort("127.0.0.1:9633").ok());
-  CHECK(ValidateHostPort(":9633").ok());
-  CHECK(ValidateHostPort("[::1]:9633").ok());
-  CHECK_FALSE(ValidateHostPort("::1:9633").ok());
-  CHECK_FALSE(ValidateHostPort("host").ok());
-  CHECK_FALSE(ValidateHostPort("host:0").ok());
-  CHECK_FALSE(ValidateHostPort("host:http").ok());
-}
-
 }  // namespace
 }  // namespace vigil

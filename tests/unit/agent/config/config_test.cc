@@ -87,7 +87,8 @@ alerting: {alertmanagers: ["http://127.0.0.1:9093"], queue_capacity: 50}
 TEST_CASE("Credentials in Alertmanager and external URLs are refused, never repeated", "[config]") {
   Result<Config> bad = ParseConfig(
       "web: {external_url: \"http://ops:pw1@vigil.example\"}\n"
-      "alerting: {alertmanagers: [\"http://am:pw2@127.0.0.1:9093\", \"ftp://u:pw3@h\"]}\n",
+      "alerting: {alertmanagers: [\"http://am:pw2@127.0.0.1:9093\", \"ftp://u:pw3@h\",\n"
+      "                          \"http://[::1:9093/\"]}\n",
       "vigil.yml");
   REQUIRE_FALSE(bad.ok());
   const std::string& msg = bad.status().message();
@@ -97,6 +98,8 @@ TEST_CASE("Credentials in Alertmanager and external URLs are refused, never repe
                  "are not allowed") != std::string::npos);
   CHECK(msg.find("invalid Alertmanager URL \"ftp://h\": want http:// or https://") !=
         std::string::npos);
+  CHECK(msg.find("invalid Alertmanager URL \"http://[::1:9093/\": invalid host \"[::1:9093\": "
+                 "unbalanced brackets") != std::string::npos);
   for (const char* pw : {"pw1", "pw2", "pw3"}) CHECK(msg.find(pw) == std::string::npos);
 }
 

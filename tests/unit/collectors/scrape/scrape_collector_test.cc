@@ -189,7 +189,9 @@ TEST_CASE("scrape config: url checks, defaults and auth", "[scrape]") {
       "    url: http://127.0.0.1:1/\n"
       "    basic_auth: {username: u, password: p}\n"
       "    bearer_token: t\n"
-      "    sample_limt: 3\n",
+      "    sample_limt: 3\n"
+      "  - name: e\n"
+      "    url: http://127.0.0.1:99999/metrics\n",
       "vigil.yml");
   REQUIRE_FALSE(bad.ok());
   const std::string& msg = bad.status().message();
@@ -202,6 +204,8 @@ TEST_CASE("scrape config: url checks, defaults and auth", "[scrape]") {
   CHECK(msg.find("scrape[2]") != std::string::npos);  // url is required
   CHECK(msg.find("give at most one of basic_auth and bearer_token") != std::string::npos);
   CHECK(msg.find("unknown key \"sample_limt\"") != std::string::npos);
+  CHECK(msg.find("scrape[4].url: invalid url \"http://127.0.0.1:99999/metrics\": invalid host "
+                 "\"127.0.0.1:99999\": want a port from 1 to 65535") != std::string::npos);
 }
 
 const ScrapeConfig& OnlyScrapeConfig(const Config& config) {
