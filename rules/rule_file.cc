@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "agent/base/duration.h"
 #include "agent/base/labels.h"
-#include "rules/promql/duration.h"
 #include "rules/promql/parser.h"
 #include "rules/template.h"
 
@@ -46,9 +46,9 @@ class Loader {
   Result<std::int64_t> DurationField(const YAML::Node& n, const std::string& what) const {
     auto s = Scalar(n, what);
     if (!s.ok()) return s.status();
-    auto d = promql::ParseDuration(*s);
+    auto d = ParseDuration(*s);
     if (!d.ok()) return Err(n, what + ": " + d.status().message());
-    return *d;
+    return d->count();
   }
 
   Result<std::vector<std::pair<std::string, std::string>>> StringMap(

@@ -12,9 +12,9 @@
 #include <ostream>
 #include <set>
 
+#include "agent/base/duration.h"
 #include "rules/appender.h"
 #include "rules/group.h"
-#include "rules/promql/duration.h"
 #include "rules/promql/memory_storage.h"
 #include "rules/promql/parser.h"
 #include "rules/promql/series_notation.h"
@@ -133,9 +133,9 @@ class FileRunner {
   }
 
   Result<std::int64_t> Dur(const YAML::Node& n) const {
-    auto d = promql::ParseDuration(n.as<std::string>());
+    auto d = ParseDuration(n.as<std::string>());
     if (!d.ok()) return Err(n, d.status().message());
-    return *d;
+    return d->count();
   }
 
   Status Load() {
@@ -265,7 +265,7 @@ class FileRunner {
       auto d = Dur(at["eval_time"]);
       if (!d.ok()) return {d.status().message()};
       t.eval_time = *d;
-      t.eval_time_text = promql::FormatDuration(*d);
+      t.eval_time_text = FormatDuration(Duration(*d));
       t.alertname = at["alertname"].as<std::string>();
       for (const auto& ea : at["exp_alerts"]) {
         LabelsAndAnnotations la;
@@ -342,7 +342,7 @@ class FileRunner {
       std::string expr = pt["expr"].as<std::string>();
       std::int64_t at = *Dur(pt["eval_time"]);
       std::string where =
-          "    expr: " + promql::QuoteString(expr) + ", time: " + promql::FormatDuration(at);
+          "    expr: " + promql::QuoteString(expr) + ", time: " + FormatDuration(Duration(at));
       auto parsed = promql::ParseExpr(expr);
       Result<promql::Vector> got =
           parsed.ok() ? Result<promql::Vector>(Status::Internal("")) : parsed.status();

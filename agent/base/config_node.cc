@@ -184,7 +184,7 @@ Duration ConfigNode::GetDuration(std::string_view key, Duration def) const {
   if (!child || child->IsNull()) return def;
   Result<Duration> d = ParseDuration(child->AsString());
   if (!d.ok()) {
-    child->Error(d.status().message());
+    child->Error("invalid duration \"" + child->AsString() + "\" (want e.g. 15s, 1m30s, 500ms)");
     return def;
   }
   return *d;

@@ -21,20 +21,20 @@ constexpr std::array<std::pair<std::string_view, std::int64_t>, 7> kUnits{{
 
 Result<Duration> ParseDuration(std::string_view text) {
   auto bad = [&] {
-    return Status::InvalidArgument("invalid duration \"" + std::string(text) +
-                                   "\" (want e.g. 15s, 1m30s, 500ms)");
+    return Status::InvalidArgument("not a valid duration string: \"" + std::string(text) + "\"");
   };
   if (text == "0") return Duration(0);
   if (text.empty()) return bad();
   std::int64_t total = 0;
   std::size_t pos = 0;
   std::size_t next_unit = 0;  // units must come in decreasing order, each once
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
   while (pos < text.size()) {
     std::size_t start = pos;
     std::int64_t n = 0;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (n > (kMax - (text[pos] - '0')) / 10) return bad();
       n = n * 10 + (text[pos] - '0');
-      if (n > (std::int64_t{1} << 40)) return bad();
       ++pos;
     }
     if (pos == start) return bad();
@@ -45,7 +45,7 @@ Result<Duration> ParseDuration(std::string_view text) {
     while (u < kUnits.size() && kUnits[u].first != unit) ++u;
     if (u == kUnits.size()) return bad();
     // Out of range, as Prometheus's model.ParseDuration has it: "499111111541y" overflowed.
-    if (n > (std::numeric_limits<std::int64_t>::max() - total) / kUnits[u].second) return bad();
+    if (n > (kMax - total) / kUnits[u].second) return bad();
     total += n * kUnits[u].second;
     next_unit = u + 1;
     pos = unit_end;
@@ -59,9 +59,13 @@ std::string FormatDuration(Duration d) {
   std::string out;
   if (ms < 0) {
     out = "-";
-    ms = -ms;
+    ms = -ms;  // durations here are far from INT64_MIN (ParseDuration's bound)
   }
-  for (const auto& [unit, size] : kUnits) {
+  const std::int64_t year = kUnits[0].second, week = kUnits[1].second;
+  if (ms % year == 0) return out + std::to_string(ms / year) + "y";
+  if (ms % week == 0) return out + std::to_string(ms / week) + "w";
+  for (std::size_t u = 2; u < kUnits.size(); ++u) {  // d h m s ms
+    const auto& [unit, size] = kUnits[u];
     if (ms >= size) {
       out += std::to_string(ms / size);
       out += unit;

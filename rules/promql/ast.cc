@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 
-#include "rules/promql/duration.h"
+#include "agent/base/duration.h"
 
 namespace vigil::promql {
 namespace {
@@ -20,7 +20,7 @@ std::string Join(const std::vector<std::string>& v) {
 
 std::string OffsetString(const VectorSelector& vs) {
   if (vs.offset_ms == 0) return "";
-  return " offset " + FormatDuration(vs.offset_ms);
+  return " offset " + FormatDuration(Duration(vs.offset_ms));
 }
 
 std::string SelectorBody(const VectorSelector& vs) {
@@ -54,7 +54,8 @@ std::string StringLiteral::ToString() const { return QuoteString(value); }
 std::string VectorSelector::ToString() const { return SelectorBody(*this) + OffsetString(*this); }
 
 std::string MatrixSelector::ToString() const {
-  return SelectorBody(*selector) + "[" + FormatDuration(range_ms) + "]" + OffsetString(*selector);
+  return SelectorBody(*selector) + "[" + FormatDuration(Duration(range_ms)) + "]" +
+         OffsetString(*selector);
 }
 
 const char* BinOpString(BinOp op) {

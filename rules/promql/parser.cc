@@ -7,7 +7,7 @@
 #include <limits>
 #include <set>
 
-#include "rules/promql/duration.h"
+#include "agent/base/duration.h"
 #include "rules/promql/lexer.h"
 
 namespace vigil::promql {
@@ -86,11 +86,12 @@ bool ParseNumber(const std::string& text, double* out) {
 // A range or offset: a duration of at most kMaxQueryDurationMs, so that query times plus
 // offsets, ranges and lookback never overflow.
 Result<std::int64_t> ParseQueryDuration(std::string_view text) {
-  Result<std::int64_t> d = ParseDuration(text);
-  if (d.ok() && *d > kMaxQueryDurationMs) {
+  Result<Duration> d = ParseDuration(text);
+  if (!d.ok()) return d.status();
+  if (d->count() > kMaxQueryDurationMs) {
     return Status::InvalidArgument("duration \"" + std::string(text) + "\" is out of range");
   }
-  return d;
+  return d->count();
 }
 
 // The depth of the tree, without recursion (it is what is being bounded).

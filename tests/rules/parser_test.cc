@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "rules/promql/duration.h"
+#include "agent/base/duration.h"
 
 namespace vigil::promql {
 namespace {
@@ -108,15 +108,15 @@ TEST_CASE("Parse errors name line and column", "[promql][parser]") {
 }
 
 TEST_CASE("Durations parse and print like Prometheus", "[promql][duration]") {
-  CHECK(*ParseDuration("1h30m") == 5400000);
-  CHECK(*ParseDuration("1y") == 365LL * 86400000);
-  CHECK(*ParseDuration("250ms") == 250);
+  CHECK(ParseDuration("1h30m")->count() == 5400000);
+  CHECK(ParseDuration("1y")->count() == 365LL * 86400000);
+  CHECK(ParseDuration("250ms")->count() == 250);
   CHECK_FALSE(ParseDuration("30m1h").ok());
   CHECK_FALSE(ParseDuration("5").ok());
-  CHECK(FormatDuration(5400000) == "1h30m");
-  CHECK(FormatDuration(14 * 86400000LL) == "2w");
-  CHECK(FormatDuration(90 * 86400000LL) == "90d");
-  CHECK(FormatDuration(1500) == "1s500ms");
+  CHECK(FormatDuration(Duration(5400000)) == "1h30m");
+  CHECK(FormatDuration(Duration(14 * 86400000LL)) == "2w");
+  CHECK(FormatDuration(Duration(90 * 86400000LL)) == "90d");
+  CHECK(FormatDuration(Duration(1500)) == "1s500ms");
 }
 
 TEST_CASE("Keywords are case-insensitive, label names may be keywords", "[promql][parser]") {

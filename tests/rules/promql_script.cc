@@ -4,7 +4,7 @@
 #include <map>
 #include <sstream>
 
-#include "rules/promql/duration.h"
+#include "agent/base/duration.h"
 #include "rules/promql/engine.h"
 #include "rules/promql/memory_storage.h"
 #include "rules/promql/parser.h"
@@ -55,7 +55,7 @@ void SplitSeries(const std::string& s, std::string* desc, std::string* rest) {
 bool ParseTime(const std::string& s, TimestampMs* out) {
   auto d = ParseDuration(s);
   if (d.ok()) {
-    *out = *d;
+    *out = d->count();
     return true;
   }
   char* end = nullptr;
@@ -137,7 +137,7 @@ class Runner {
       if (!values.ok()) return Fail(l.number, values.status().message());
       for (std::size_t i = 0; i < values->size(); ++i) {
         if ((*values)[i]) {
-          storage_.Add(*labels, static_cast<TimestampMs>(i) * *step, *(*values)[i]);
+          storage_.Add(*labels, static_cast<TimestampMs>(i) * step->count(), *(*values)[i]);
         }
       }
     }

@@ -27,6 +27,13 @@ TEST_CASE("Durations parse as Prometheus writes them", "[duration]") {
   CHECK(FormatDuration(Duration(90000)) == "1m30s");
   CHECK(FormatDuration(Duration(1500)) == "1s500ms");
   CHECK(FormatDuration(Duration(0)) == "0s");
+  // As Prometheus writes them: weeks and years only when exact.
+  CHECK(FormatDuration(Duration(14 * 86400000LL)) == "2w");
+  CHECK(FormatDuration(Duration(90 * 86400000LL)) == "90d");
+  CHECK(FormatDuration(Duration(365 * 86400000LL)) == "1y");
+  CHECK(FormatDuration(Duration(-5000)) == "-5s");
+  CHECK_FALSE(ParseDuration("99999999999999999999s").ok());  // the digits alone overflow
+  CHECK(ParseDuration("1x").status().message() == "not a valid duration string: \"1x\"");
 }
 
 }  // namespace
