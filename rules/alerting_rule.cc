@@ -155,7 +155,8 @@ std::vector<Alert> AlertingRule::ActiveAlerts() const {
 
 std::vector<AlertNotification> AlertingRule::AlertsToSend(TimestampMs ts,
                                                           std::int64_t resend_delay_ms,
-                                                          std::int64_t interval_ms) {
+                                                          std::int64_t interval_ms,
+                                                          const std::string& generator_url) {
   std::vector<AlertNotification> out;
   for (auto& [l, a] : active_) {
     if (a.state == AlertState::kPending) continue;
@@ -170,6 +171,7 @@ std::vector<AlertNotification> AlertingRule::AlertsToSend(TimestampMs ts,
     n.starts_at = a.fired_at.value_or(a.active_at);
     n.resolved = a.resolved_at.has_value();
     n.ends_at = a.resolved_at ? *a.resolved_at : *a.valid_until;
+    n.generator_url = generator_url;
     out.push_back(std::move(n));
   }
   return out;

@@ -7,8 +7,10 @@
 
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "agent/base/alert_notification.h"
 #include "rules/promql/ast.h"
 #include "rules/rule.h"
 
@@ -30,16 +32,6 @@ struct Alert {
   std::optional<TimestampMs> keep_firing_since;
 };
 
-// What goes to Alertmanager: starts_at is when the alert fired; ends_at is the resolve time
-// or, while firing, a time after which Alertmanager may consider it resolved.
-struct AlertNotification {
-  Labels labels;
-  Labels annotations;
-  TimestampMs starts_at = 0;
-  TimestampMs ends_at = 0;
-  bool resolved = false;
-};
-
 class AlertingRule final : public Rule {
  public:
   AlertingRule(std::string name, promql::ExprPtr expr, std::int64_t hold_ms,
@@ -53,9 +45,11 @@ class AlertingRule final : public Rule {
   // Active (pending, firing, or recently resolved) alerts, sorted by labels.
   std::vector<Alert> ActiveAlerts() const;
   // Marks alerts as sent and returns those due: firing ones every `resend_delay_ms` (and right
-  // away when they fire), resolved ones once. `interval_ms` is the group interval.
+  // away when they fire), resolved ones once. `interval_ms` is the group interval; each
+  // notification links back to `generator_url`.
   std::vector<AlertNotification> AlertsToSend(TimestampMs ts, std::int64_t resend_delay_ms,
-                                              std::int64_t interval_ms);
+                                              std::int64_t interval_ms,
+                                              const std::string& generator_url);
   // Adds `alert` (pending or firing, from before a restart) unless an alert with its labels is
   // already active; true if added. The next Eval keeps it while its series is there.
   bool RestoreAlert(Alert alert);

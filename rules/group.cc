@@ -77,7 +77,8 @@ std::vector<AlertNotification> Group::Eval(TimestampMs ts, const promql::Querier
         LogWarn("rule template stopped at a bound",
                 {{"group", name_}, {"rule", rule.name()}, {"err", ar->template_limit_error()}});
       }
-      auto due = ar->AlertsToSend(ts, options_.resend_delay_ms, interval_ms_);
+      auto due = ar->AlertsToSend(ts, options_.resend_delay_ms, interval_ms_,
+                                  options_.external_url + "/#alerts");
       notifications.insert(notifications.end(), due.begin(), due.end());
     }
     std::map<Labels, bool> returned;

@@ -79,7 +79,6 @@ Status App::Apply(Config config) {
                                                config.global.external_labels, options);
       }
     }
-    external_url_ = config.web.external_url;
   }
   if (config_.remote_write != config.remote_write ||
       config_.global.external_labels != config.global.external_labels) {
@@ -112,16 +111,9 @@ Status App::Apply(Config config) {
   return Status::Ok();
 }
 
-void App::SendAlerts(std::vector<rules::AlertNotification> alerts) {
+void App::SendAlerts(const std::vector<AlertNotification>& alerts) {
   MutexLock lock(notifier_mu_);
-  if (!notifier_) return;
-  std::vector<AlertNotification> out;
-  out.reserve(alerts.size());
-  for (rules::AlertNotification& a : alerts) {
-    out.push_back(AlertNotification{std::move(a.labels), std::move(a.annotations), a.starts_at,
-                                    a.ends_at, external_url_ + "/#alerts"});
-  }
-  notifier_->Send(out);
+  if (notifier_) notifier_->Send(alerts);
 }
 
 void App::EvaluationLoop() {
@@ -137,8 +129,7 @@ void App::EvaluationLoop() {
   while (!eval_stop_) {
     lock.Unlock();
     TimestampMs now = SystemClock::Get().Now();
-    rules_.EvalDue(now,
-                   [this](std::vector<rules::AlertNotification> a) { SendAlerts(std::move(a)); });
+    rules_.EvalDue(now, [this](std::vector<AlertNotification> a) { SendAlerts(a); });
     // The rule engine's, notifier's and window's own series go into the window too (the
     // shipped vigil.yml alerts read them), once per collection interval.
     if (now >= next_internal_ingest) {

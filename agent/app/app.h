@@ -56,7 +56,7 @@ class App {
   // vigil's rule engine, notifier, remote write and window series (on /metrics and, once per
   // collection interval, in the window).
   void InternalMetrics(MetricSink& sink) EXCLUDES(notifier_mu_, remote_mu_);
-  void SendAlerts(std::vector<rules::AlertNotification> alerts) EXCLUDES(notifier_mu_);
+  void SendAlerts(const std::vector<AlertNotification>& alerts) EXCLUDES(notifier_mu_);
   void InstallHandlers();
 
   AppOptions options_;
@@ -79,7 +79,6 @@ class App {
   std::string rendered_ GUARDED_BY(state_mu_);
   Mutex notifier_mu_;
   std::unique_ptr<Notifier> notifier_ GUARDED_BY(notifier_mu_);
-  std::string external_url_ GUARDED_BY(notifier_mu_);
   Mutex remote_mu_;  // taken under the window's write lock (its observer)
   std::unique_ptr<remote::RemoteWriter> remote_ GUARDED_BY(remote_mu_);
   std::thread eval_thread_;

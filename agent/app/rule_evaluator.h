@@ -38,7 +38,7 @@ struct RuleSettings {
 
 class RuleEvaluator {
  public:
-  using SendFn = std::function<void(std::vector<rules::AlertNotification>)>;
+  using SendFn = std::function<void(std::vector<AlertNotification>)>;
   // REQUIRES: window and engine outlive the evaluator.
   RuleEvaluator(SeriesWindow* window, const promql::Engine* engine);
 

@@ -17,20 +17,13 @@
 #include <thread>
 #include <vector>
 
+#include "agent/base/alert_notification.h"
 #include "agent/base/clock.h"
 #include "agent/base/labels.h"
 #include "agent/base/metric.h"
 #include "agent/base/status.h"
 
 namespace vigil {
-
-struct AlertNotification {
-  Labels labels;
-  Labels annotations;
-  TimestampMs starts_at = 0;
-  TimestampMs ends_at = 0;  // 0: unset
-  std::string generator_url;
-};
 
 struct NotifierOptions {
   std::size_t queue_capacity = 10000;

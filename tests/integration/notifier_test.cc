@@ -56,7 +56,10 @@ struct OwnAlertmanager {
 
 AlertNotification Alert(const std::string& name, TimestampMs now) {
   return AlertNotification{Labels{{"alertname", name}, {"severity", "warning"}},
-                           Labels{{"summary", name + " is firing"}}, now - 60'000, now + 3'600'000,
+                           Labels{{"summary", name + " is firing"}},
+                           now - 60'000,
+                           now + 3'600'000,
+                           false,
                            "http://127.0.0.1:9633/alerts"};
 }
 

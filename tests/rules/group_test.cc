@@ -60,7 +60,8 @@ TEST_CASE("Alert goes inactive, pending, firing, resolved like Prometheus", "[ru
         for: 2m
         labels: {severity: page}
         annotations: {summary: '{{ $labels.instance }} is down ({{ $value }})'}
-)");
+)",
+                    GroupOptions{.external_url = "http://vigil.example:9633"});
   StorageAppender app(&st);
   promql::Engine engine;
   auto* rule = dynamic_cast<AlertingRule*>(g->rules()[0].get());
@@ -93,6 +94,7 @@ TEST_CASE("Alert goes inactive, pending, firing, resolved like Prometheus", "[ru
   CHECK(sent[0].starts_at == 3 * kMin);
   CHECK(sent[0].ends_at == 3 * kMin + 4 * kMin);  // 4 x max(resend delay, interval)
   CHECK_FALSE(sent[0].resolved);
+  CHECK(sent[0].generator_url == "http://vigil.example:9633/#alerts");
   CHECK(Find(app.appended, "ALERTS", 3 * kMin, "alertstate", "firing") != nullptr);
   // The pending ALERTS series went stale when the alert fired.
   const auto* stale = Find(app.appended, "ALERTS", 3 * kMin, "alertstate", "pending");

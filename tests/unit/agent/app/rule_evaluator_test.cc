@@ -64,8 +64,8 @@ TEST_CASE("The rule evaluator runs the groups over the window and keeps state on
   const TimestampMs t0 = 1'700'000'000'000;  // a multiple of 10 s
   window.Append(Labels{{"__name__", "up"}, {"job", "a"}}, t0 - 1000, 0);
   ev.SetNotBefore(t0);
-  std::vector<rules::AlertNotification> sent;
-  auto send = [&](std::vector<rules::AlertNotification> n) {
+  std::vector<AlertNotification> sent;
+  auto send = [&](std::vector<AlertNotification> n) {
     sent.insert(sent.end(), n.begin(), n.end());
   };
   ev.EvalDue(t0 - 5000, send);  // before not-before: nothing
