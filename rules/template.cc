@@ -9,517 +9,120 @@
 #include <cstdlib>
 #include <ctime>
 #include <limits>
+#include <string_view>
 #include <variant>
 
 #include "rules/promql/label_matcher.h"
+#include "rules/template_values.h"
 
 namespace vigil::rules {
 namespace {
 
-// ---------------------------------------------------------------------------------------
-// Values.
-
-struct TValue;
-using Fields = std::vector<std::pair<std::string, TValue>>;
-
-struct TValue {
-  enum class Kind { kNil, kBool, kInt, kFloat, kString, kStringMap, kObject, kList };
-  // Declared here, defined below once TValue is complete: std::pair<std::string, TValue>
-  // (Fields) must not be instantiated while TValue is incomplete (clang rejects it).
-  TValue();
-  TValue(const TValue&);
-  TValue(TValue&&) noexcept;
-  TValue& operator=(const TValue&);
-  TValue& operator=(TValue&&) noexcept;
-  ~TValue();
-
-  Kind kind = Kind::kNil;
-  bool b = false;
-  std::int64_t i = 0;
-  double f = 0;
-  std::string s;
-  std::map<std::string, std::string> map;  // kStringMap
-  Fields fields;                           // kObject (ordered)
-  std::vector<TValue> list;                // kList
-
-  static TValue Bool(bool v) {
-    TValue t;
-    t.kind = Kind::kBool;
-    t.b = v;
-    return t;
-  }
-  static TValue Int(std::int64_t v) {
-    TValue t;
-    t.kind = Kind::kInt;
-    t.i = v;
-    return t;
-  }
-  static TValue Float(double v) {
-    TValue t;
-    t.kind = Kind::kFloat;
-    t.f = v;
-    return t;
-  }
-  static TValue Str(std::string v) {
-    TValue t;
-    t.kind = Kind::kString;
-    t.s = std::move(v);
-    return t;
-  }
-  static TValue Map(const Labels& l) {
-    TValue t;
-    t.kind = Kind::kStringMap;
-    for (const auto& lab : l) t.map[lab.name] = lab.value;
-    return t;
-  }
-};
-
-TValue::TValue() = default;
-TValue::TValue(const TValue&) = default;
-TValue::TValue(TValue&&) noexcept = default;
-TValue& TValue::operator=(const TValue&) = default;
-TValue& TValue::operator=(TValue&&) noexcept = default;
-TValue::~TValue() = default;
-
-TValue SampleValue(const promql::Sample& s) {
-  TValue t;
-  t.kind = TValue::Kind::kObject;
-  t.fields.emplace_back("Labels", TValue::Map(s.metric));
-  t.fields.emplace_back("Value", TValue::Float(s.v));
-  return t;
-}
-
-const char* GoTypeName(const TValue& v) {
-  switch (v.kind) {
-    case TValue::Kind::kNil:
-      return "<nil>";
-    case TValue::Kind::kBool:
-      return "bool";
-    case TValue::Kind::kInt:
-      return "int";
-    case TValue::Kind::kFloat:
-      return "float64";
-    case TValue::Kind::kString:
-      return "string";
-    case TValue::Kind::kStringMap:
-      return "map[string]string";
-    case TValue::Kind::kObject:
-      return "template.sample";
-    case TValue::Kind::kList:
-      return "template.queryResult";
-  }
-  return "?";
-}
-
-std::string Print(const TValue& v) {
-  switch (v.kind) {
-    case TValue::Kind::kNil:
-      return "<no value>";
-    case TValue::Kind::kBool:
-      return v.b ? "true" : "false";
-    case TValue::Kind::kInt:
-      return std::to_string(v.i);
-    case TValue::Kind::kFloat:
-      return GoFormatFloat(v.f);
-    case TValue::Kind::kString:
-      return v.s;
-    case TValue::Kind::kStringMap: {
-      std::string out = "map[";
-      bool first = true;
-      for (const auto& [k, val] : v.map) {
-        if (!first) out += " ";
-        first = false;
-        out += k + ":" + val;
-      }
-      return out + "]";
-    }
-    case TValue::Kind::kObject: {
-      std::string out = "{";
-      for (std::size_t i = 0; i < v.fields.size(); ++i) {
-        if (i) out += " ";
-        out += Print(v.fields[i].second);
-      }
-      return out + "}";
-    }
-    case TValue::Kind::kList: {
-      std::string out = "[";
-      for (std::size_t i = 0; i < v.list.size(); ++i) {
-        if (i) out += " ";
-        out += Print(v.list[i]);
-      }
-      return out + "]";
-    }
-  }
-  return "";
-}
-
-bool Truth(const TValue& v) {
-  switch (v.kind) {
-    case TValue::Kind::kNil:
-      return false;
-    case TValue::Kind::kBool:
-      return v.b;
-    case TValue::Kind::kInt:
-      return v.i != 0;
-    case TValue::Kind::kFloat:
-      return v.f != 0;
-    case TValue::Kind::kString:
-      return !v.s.empty();
-    case TValue::Kind::kStringMap:
-      return !v.map.empty();
-    case TValue::Kind::kObject:
-      return true;
-    case TValue::Kind::kList:
-      return !v.list.empty();
-  }
-  return false;
-}
-
-// ---------------------------------------------------------------------------------------
-// Go fmt helpers.
-
-// snprintf into a string of the size it needs (widths and precisions are bounded by the
-// caller, so the result is at most a few KiB).
-template <typename T>
-std::string CFormat(const std::string& spec, T v) {
-  char buf[128];
-  int n = std::snprintf(buf, sizeof(buf), spec.c_str(), v);
-  if (n < 0) return "";
-  if (static_cast<std::size_t>(n) < sizeof(buf))
-    return std::string(buf, static_cast<std::size_t>(n));
-  std::string out(static_cast<std::size_t>(n) + 1, '\0');
-  std::snprintf(out.data(), out.size(), spec.c_str(), v);
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::string GoG4(double v) {  // fmt.Sprintf("%.4g", v)
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return CFormat("%.4g", v);
-}
-
-Result<double> ToFloat(const TValue& v) {
-  switch (v.kind) {
-    case TValue::Kind::kFloat:
-      return v.f;
-    case TValue::Kind::kInt:
-      return static_cast<double>(v.i);
-    case TValue::Kind::kString: {
-      double d;
-      const std::string& s = v.s;
-      std::string lower;
-      for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == "nan") return std::nan("");
-      if (lower == "inf" || lower == "+inf") return INFINITY;
-      if (lower == "-inf") return -INFINITY;
-      char* end = nullptr;
-      d = std::strtod(s.c_str(), &end);
-      if (s.empty() || end != s.c_str() + s.size() ||
-          std::isspace(static_cast<unsigned char>(s[0]))) {
-        return Status::InvalidArgument("strconv.ParseFloat: parsing \"" + s + "\": invalid syntax");
-      }
-      return d;
-    }
-    default:
-      return Status::InvalidArgument(std::string("can't convert ") + GoTypeName(v) + " to float");
-  }
-}
-
-// Reads the digits of a printf width or precision at format[*j]; false when the number is over
-// kMaxPrintfWidth (Go would try to pad to it: a width of 999999999 is a gigabyte).
-bool ReadPrintfNumber(const std::string& format, std::size_t* j, int* value) {
-  long long n = 0;
-  while (*j < format.size() && std::isdigit(static_cast<unsigned char>(format[*j]))) {
-    n = n * 10 + (format[(*j)++] - '0');
-    if (n > kMaxPrintfWidth) return false;
-  }
-  *value = static_cast<int>(n);
-  return true;
-}
-
-Status PrintfWidthError(const std::string& format) {
-  return Status::InvalidArgument("printf: width or precision over " +
-                                 std::to_string(kMaxPrintfWidth) + " in \"" + format + "\"");
-}
-
-// fmt.Sprintf subset: flags, width, precision and the verbs v s d f F e E g G x X q t %.
-// Widths and precisions over kMaxPrintfWidth are errors.
-Result<std::string> GoSprintf(const std::string& format, const std::vector<TValue>& args) {
-  std::string out;
-  std::size_t argi = 0;
-  for (std::size_t i = 0; i < format.size(); ++i) {
-    char c = format[i];
-    if (c != '%') {
-      out += c;
-      continue;
-    }
-    std::size_t j = i + 1;
-    std::string flags;
-    while (j < format.size() && std::string("+-# 0").find(format[j]) != std::string::npos) {
-      flags += format[j++];
-    }
-    std::string width, prec;
-    bool has_prec = false;
-    int width_n = 0, prec_n = 0;
-    std::size_t digits = j;
-    if (!ReadPrintfNumber(format, &j, &width_n)) return PrintfWidthError(format);
-    if (j > digits) width = std::to_string(width_n);
-    if (j < format.size() && format[j] == '.') {
-      has_prec = true;
-      ++j;
-      if (!ReadPrintfNumber(format, &j, &prec_n)) return PrintfWidthError(format);
-      prec = std::to_string(prec_n);
-    }
-    if (j >= format.size()) {
-      out += "%!(NOVERB)";
-      break;
-    }
-    char verb = format[j];
-    i = j;
-    if (verb == '%') {
-      out += '%';
-      continue;
-    }
-    if (argi >= args.size()) {
-      out += std::string("%!") + verb + "(MISSING)";
-      continue;
-    }
-    const TValue& a = args[argi++];
-    std::string cspec = "%" + flags + width + (has_prec ? "." + prec : "");
-    auto bad = [&] {
-      return std::string("%!") + verb + "(" + GoTypeName(a) + "=" + Print(a) + ")";
-    };
-    auto pad = [&](std::string s) {
-      auto w = static_cast<std::size_t>(width_n);
-      if (s.size() < w) {
-        if (flags.find('-') != std::string::npos) {
-          s += std::string(w - s.size(), ' ');
-        } else {
-          s = std::string(w - s.size(), ' ') + s;
-        }
-      }
-      return s;
-    };
-    switch (verb) {
-      case 'v':
-      case 's':
-        if (verb == 's' && a.kind != TValue::Kind::kString && a.kind != TValue::Kind::kStringMap &&
-            a.kind != TValue::Kind::kObject && a.kind != TValue::Kind::kList) {
-          out += bad();
-        } else {
-          std::string s = Print(a);
-          if (has_prec && a.kind == TValue::Kind::kString) {
-            s = s.substr(0, static_cast<std::size_t>(prec_n));
-          }
-          out += pad(s);
-        }
-        break;
-      case 'q':
-        if (a.kind != TValue::Kind::kString) {
-          out += bad();
-        } else {
-          out += pad(promql::QuoteString(a.s));
-        }
-        break;
-      case 't':
-        out += a.kind == TValue::Kind::kBool ? pad(a.b ? "true" : "false") : bad();
-        break;
-      case 'd':
-      case 'x':
-      case 'X':
-        if (a.kind == TValue::Kind::kInt) {
-          out += CFormat(cspec + "ll" + verb, static_cast<long long>(a.i));
-        } else if (a.kind == TValue::Kind::kString && verb != 'd') {
-          static const char kHex[] = "0123456789abcdef0123456789ABCDEF";
-          std::string h;
-          for (unsigned char ch : a.s) {
-            h += kHex[(ch >> 4) + (verb == 'X' ? 16 : 0)];
-            h += kHex[(ch & 15) + (verb == 'X' ? 16 : 0)];
-          }
-          out += pad(h);
-        } else {
-          out += bad();
-        }
-        break;
-      case 'f':
-      case 'F':
-      case 'e':
-      case 'E':
-      case 'g':
-      case 'G': {
-        if (a.kind != TValue::Kind::kFloat) {
-          out += bad();
-          break;
-        }
-        if (std::isnan(a.f) || std::isinf(a.f)) {
-          std::string s = std::isnan(a.f) ? "NaN" : (a.f > 0 ? "+Inf" : "-Inf");
-          if (std::isinf(a.f) && a.f > 0 && flags.find('+') == std::string::npos) s = "+Inf";
-          out += pad(s);
-          break;
-        }
-        if ((verb == 'g' || verb == 'G') && !has_prec) {
-          std::string s = GoFormatFloat(a.f);
-          if (flags.find('+') != std::string::npos && a.f >= 0) s = "+" + s;
-          if (verb == 'G') {
-            for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-          }
-          out += pad(s);
-          break;
-        }
-        if ((verb == 'e' || verb == 'E') && !has_prec) {
-          char buf[64];
-          auto r = std::to_chars(buf, buf + sizeof(buf), a.f, std::chars_format::scientific);
-          std::string s(buf, r.ptr);
-          if (verb == 'E') {
-            for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-          }
-          out += pad(s);
-          break;
-        }
-        out += CFormat(cspec + (verb == 'F' ? 'f' : verb), a.f);
-        break;
-      }
-      default:
-        out += std::string("%!") + verb + "(" + GoTypeName(a) + "=" + Print(a) + ")";
-    }
-  }
-  if (argi < args.size()) {
-    out += "%!(EXTRA ";
-    for (std::size_t k = argi; k < args.size(); ++k) {
-      if (k > argi) out += ", ";
-      out += std::string(GoTypeName(args[k])) + "=" + Print(args[k]);
-    }
-    out += ")";
-  }
-  return out;
-}
-
-std::string Humanize(double v) {
-  if (v == 0 || std::isnan(v) || std::isinf(v)) return GoG4(v);
-  std::string prefix;
-  if (std::fabs(v) >= 1) {
-    for (const char* p : {"k", "M", "G", "T", "P", "E", "Z", "Y"}) {
-      if (std::fabs(v) < 1000) break;
-      prefix = p;
-      v /= 1000;
-    }
-    return GoG4(v) + prefix;
-  }
-  for (const char* p : {"m", "u", "n", "p", "f", "a", "z", "y"}) {
-    if (std::fabs(v) >= 1) break;
-    prefix = p;
-    v *= 1000;
-  }
-  return GoG4(v) + prefix;
-}
-
-std::string Humanize1024(double v) {
-  if (std::fabs(v) <= 1 || std::isnan(v) || std::isinf(v)) return GoG4(v);
-  std::string prefix;
-  for (const char* p : {"ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"}) {
-    if (std::fabs(v) < 1024) break;
-    prefix = p;
-    v /= 1024;
-  }
-  return GoG4(v) + prefix;
-}
-
-std::string HumanizeDuration(double v) {
-  if (std::isnan(v) || std::isinf(v)) return GoG4(v);
-  if (v == 0) return GoG4(v) + "s";
-  if (std::fabs(v) >= 1) {
-    std::string sign;
-    if (v < 0) {
-      sign = "-";
-      v = -v;
-    }
-    // Go converts out-of-range floats to the minimum int64 on amd64.
-    std::int64_t d = v >= 9.2233720368547758e18 ? std::numeric_limits<std::int64_t>::min()
-                                                : static_cast<std::int64_t>(v);
-    std::int64_t seconds = d % 60, minutes = (d / 60) % 60, hours = (d / 3600) % 24,
-                 days = d / 86400;
-    auto s = [](std::int64_t x) { return std::to_string(x); };
-    if (days != 0)
-      return sign + s(days) + "d " + s(hours) + "h " + s(minutes) + "m " + s(seconds) + "s";
-    if (hours != 0) return sign + s(hours) + "h " + s(minutes) + "m " + s(seconds) + "s";
-    if (minutes != 0) return sign + s(minutes) + "m " + s(seconds) + "s";
-    return sign + GoG4(v) + "s";
-  }
-  std::string prefix;
-  for (const char* p : {"m", "u", "n", "p", "f", "a", "z", "y"}) {
-    if (std::fabs(v) >= 1) break;
-    prefix = p;
-    v *= 1000;
-  }
-  return GoG4(v) + prefix + "s";
-}
-
-std::string HumanizeTimestamp(double v) {
-  if (std::isnan(v) || std::isinf(v)) return GoG4(v);
-  // Prometheus: model.TimeFromUnixNano(int64(v * 1e9)); Go on amd64 turns an out-of-range
-  // float into the minimum int64 (1677-09-21), never undefined behaviour.
-  double ns_f = v * 1e9;
-  std::int64_t ns = ns_f >= -9.2233720368547758e18 && ns_f < 9.2233720368547758e18
-                        ? static_cast<std::int64_t>(ns_f)
-                        : std::numeric_limits<std::int64_t>::min();
-  std::int64_t secs = ns / 1'000'000'000, nanos = ns % 1'000'000'000;
-  if (nanos < 0) {
-    secs -= 1;
-    nanos += 1'000'000'000;
-  }
-  auto t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  std::string out = buf;
-  if (nanos > 0) {
-    char nb[32];
-    std::snprintf(nb, sizeof(nb), ".%09lld", static_cast<long long>(nanos));
-    std::string n = nb;
-    while (!n.empty() && n.back() == '0') n.pop_back();
-    out += n;
-  }
-  return out + " +0000 UTC";
-}
+using namespace template_internal;  // TValue and Go's fmt (template_values.h)
 
 // ---------------------------------------------------------------------------------------
 // Lexer and parser.
 
 // Every function Executor::Call implements (Go's parser rejects the others, so does ours).
-bool IsKnownFunction(const std::string& name) {
-  static const char* const kFunctions[] = {
-      "printf", "print", "humanize", "humanize1024", "humanizeDuration", "humanizePercentage",
-      "humanizeTimestamp", "query", "first", "value", "label", "sortByLabel", "toUpper", "toLower",
-      "title", "match", "reReplaceAll", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not",
-      "len", "index", "safeHtml", "html", "urlquery", "println", "externalURL", "pathPrefix",
-      "stripPort", "strvalue",
-      // Prometheus defines these; vigil does not run them
-      // yet (an execution error), but a rule file that
-      // names them still loads.
-      "args", "graphLink", "tableLink", "parseDuration", "toTime", "js", "slice", "call"};
-  for (const char* f : kFunctions) {
-    if (name == f) return true;
-  }
-  return false;
-}
+enum class TemplateFunction {
+  kPrintf,
+  kPrint,
+  kHumanize,
+  kHumanize1024,
+  kHumanizeDuration,
+  kHumanizePercentage,
+  kHumanizeTimestamp,
+  kQuery,
+  kFirst,
+  kPrintln,
+  kExternalURL,
+  kPathPrefix,
+  kStripPort,
+  kStrvalue,
+  kValue,
+  kLabel,
+  kSortByLabel,
+  kToUpper,
+  kToLower,
+  kTitle,
+  kMatch,
+  kReReplaceAll,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kAnd,
+  kOr,
+  kNot,
+  kLen,
+  kIndex,
+  kSafeHtml,
+  kHtml,
+  kUrlquery,
+  kUnsupported,  // defined by Prometheus, not run by vigil yet: an execution error
+};
 
-// The widths and precisions of a literal printf format, checked at parse time.
-Status CheckPrintfFormat(const std::string& format) {
-  for (std::size_t i = 0; i < format.size(); ++i) {
-    if (format[i] != '%') continue;
-    std::size_t j = i + 1;
-    while (j < format.size() && std::string("+-# 0").find(format[j]) != std::string::npos) ++j;
-    int n = 0;
-    if (!ReadPrintfNumber(format, &j, &n)) return PrintfWidthError(format);
-    if (j < format.size() && format[j] == '.') {
-      ++j;
-      if (!ReadPrintfNumber(format, &j, &n)) return PrintfWidthError(format);
-    }
-    i = j;  // the verb (%% included)
+// Every function a template may name, Prometheus's set: the one list the parser checks names
+// against and the executor dispatches on.
+struct TemplateFunctionEntry {
+  const char* name;
+  TemplateFunction id;
+};
+constexpr TemplateFunctionEntry kTemplateFunctions[] = {
+    {"printf", TemplateFunction::kPrintf},
+    {"print", TemplateFunction::kPrint},
+    {"humanize", TemplateFunction::kHumanize},
+    {"humanize1024", TemplateFunction::kHumanize1024},
+    {"humanizeDuration", TemplateFunction::kHumanizeDuration},
+    {"humanizePercentage", TemplateFunction::kHumanizePercentage},
+    {"humanizeTimestamp", TemplateFunction::kHumanizeTimestamp},
+    {"query", TemplateFunction::kQuery},
+    {"first", TemplateFunction::kFirst},
+    {"println", TemplateFunction::kPrintln},
+    {"externalURL", TemplateFunction::kExternalURL},
+    {"pathPrefix", TemplateFunction::kPathPrefix},
+    {"stripPort", TemplateFunction::kStripPort},
+    {"strvalue", TemplateFunction::kStrvalue},
+    {"value", TemplateFunction::kValue},
+    {"label", TemplateFunction::kLabel},
+    {"sortByLabel", TemplateFunction::kSortByLabel},
+    {"toUpper", TemplateFunction::kToUpper},
+    {"toLower", TemplateFunction::kToLower},
+    {"title", TemplateFunction::kTitle},
+    {"match", TemplateFunction::kMatch},
+    {"reReplaceAll", TemplateFunction::kReReplaceAll},
+    {"eq", TemplateFunction::kEq},
+    {"ne", TemplateFunction::kNe},
+    {"lt", TemplateFunction::kLt},
+    {"le", TemplateFunction::kLe},
+    {"gt", TemplateFunction::kGt},
+    {"ge", TemplateFunction::kGe},
+    {"and", TemplateFunction::kAnd},
+    {"or", TemplateFunction::kOr},
+    {"not", TemplateFunction::kNot},
+    {"len", TemplateFunction::kLen},
+    {"index", TemplateFunction::kIndex},
+    {"safeHtml", TemplateFunction::kSafeHtml},
+    {"html", TemplateFunction::kHtml},
+    {"urlquery", TemplateFunction::kUrlquery},
+    {"args", TemplateFunction::kUnsupported},
+    {"graphLink", TemplateFunction::kUnsupported},
+    {"tableLink", TemplateFunction::kUnsupported},
+    {"parseDuration", TemplateFunction::kUnsupported},
+    {"toTime", TemplateFunction::kUnsupported},
+    {"js", TemplateFunction::kUnsupported},
+    {"slice", TemplateFunction::kUnsupported},
+    {"call", TemplateFunction::kUnsupported},
+};
+
+// Null when `name` is no template function (a parse error, as in Go).
+const TemplateFunctionEntry* LookupTemplateFunction(std::string_view name) {
+  for (const TemplateFunctionEntry& f : kTemplateFunctions) {
+    if (name == f.name) return &f;
   }
-  return Status::Ok();
+  return nullptr;
 }
 
 struct Arg;
@@ -761,7 +364,7 @@ class ActionParser {
           a.kind = Arg::Kind::kNil;
           return a;
         }
-        if (!IsKnownFunction(t.text)) {
+        if (LookupTemplateFunction(t.text) == nullptr) {
           return Status::InvalidArgument("function \"" + t.text + "\" not defined");
         }
         a.kind = Arg::Kind::kIdent;
@@ -1216,244 +819,268 @@ class Executor {
   // that no value can double its way to gigabytes before it reaches the output).
   Result<TValue> Call(const std::string& fn, std::vector<TValue>& args) {
     if (Status s = Step(); !s.ok()) return s;
-    Result<TValue> r = CallFunction(fn, args);
+    const TemplateFunctionEntry* entry = LookupTemplateFunction(fn);
+    if (entry == nullptr) return Status::InvalidArgument("function \"" + fn + "\" not defined");
+    Result<TValue> r = CallFunction(fn, entry->id, args);
     if (r.ok() && r->kind == TValue::Kind::kString) {
       if (Status s = CheckSize(r->s.size(), "string"); !s.ok()) return s;
     }
     return r;
   }
 
-  Result<TValue> CallFunction(const std::string& fn, std::vector<TValue>& args) {
-    if (fn == "printf") {
-      if (args.empty() || args[0].kind != TValue::Kind::kString) {
-        return Status::InvalidArgument("printf needs a format string");
-      }
-      std::vector<TValue> rest(args.begin() + 1, args.end());
-      Result<std::string> r = GoSprintf(args[0].s, rest);
-      if (!r.ok()) return Limit(r.status().message());
-      return TValue::Str(std::move(*r));
-    }
-    if (fn == "print") {
-      std::string out;
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        bool both_non_string = i > 0 && args[i].kind != TValue::Kind::kString &&
-                               args[i - 1].kind != TValue::Kind::kString;
-        if (both_non_string) out += " ";
-        out += Print(args[i]);
-      }
-      return TValue::Str(out);
-    }
-    if (fn == "humanize" || fn == "humanize1024" || fn == "humanizeDuration" ||
-        fn == "humanizePercentage" || fn == "humanizeTimestamp") {
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      auto v = ToFloat(args[0]);
-      if (!v.ok()) return v.status();
-      if (fn == "humanize") return TValue::Str(Humanize(*v));
-      if (fn == "humanize1024") return TValue::Str(Humanize1024(*v));
-      if (fn == "humanizeDuration") return TValue::Str(HumanizeDuration(*v));
-      if (fn == "humanizeTimestamp") return TValue::Str(HumanizeTimestamp(*v));
-      return TValue::Str(GoG4(*v * 100) + "%");
-    }
-    if (fn == "query") {
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      if (!query_) return Status::InvalidArgument("query is not available here");
-      if (++queries_ > kMaxTemplateQueries) {
-        return Limit("more than " + std::to_string(kMaxTemplateQueries) + " queries");
-      }
-      auto res = query_(args[0].s);
-      if (!res.ok()) return res.status();
-      TValue list;
-      list.kind = TValue::Kind::kList;
-      for (const auto& smp : *res) list.list.push_back(SampleValue(smp));
-      return list;
-    }
-    if (fn == "first") {
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      if (args[0].kind != TValue::Kind::kList || args[0].list.empty()) {
-        return Status::InvalidArgument("first() called on vector with no elements");
-      }
-      return args[0].list[0];
-    }
-    if (fn == "println") {  // Go's Sprintln: spaces between every operand, then a newline
-      std::string out;
-      for (std::size_t i = 0; i < args.size(); ++i) out += (i > 0 ? " " : "") + Print(args[i]);
-      return TValue::Str(out + "\n");
-    }
-    if (fn == "externalURL" || fn == "pathPrefix") {
-      Status s = WantArgs(fn, args, 0);
-      if (!s.ok()) return s;
-      std::string url = root_.fields[2].second.s;
-      if (fn == "externalURL") return TValue::Str(url);
-      std::size_t scheme = url.find("://");
-      std::size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-      return TValue::Str(path == std::string::npos ? "" : url.substr(path));
-    }
-    if (fn == "stripPort") {  // net.SplitHostPort's host, or the input when it has no port
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      const std::string& hp = args[0].s;
-      if (!hp.empty() && hp[0] == '[') {
-        std::size_t close = hp.find(']');
-        if (close != std::string::npos && close + 1 < hp.size() && hp[close + 1] == ':') {
-          return TValue::Str(hp.substr(1, close - 1));
+  Result<TValue> CallFunction(const std::string& fn, TemplateFunction id,
+                              std::vector<TValue>& args) {
+    using F = TemplateFunction;
+    switch (id) {
+      case F::kPrintf: {
+        if (args.empty() || args[0].kind != TValue::Kind::kString) {
+          return Status::InvalidArgument("printf needs a format string");
         }
-        return TValue::Str(hp);
+        std::vector<TValue> rest(args.begin() + 1, args.end());
+        Result<std::string> r = GoSprintf(args[0].s, rest);
+        if (!r.ok()) return Limit(r.status().message());
+        return TValue::Str(std::move(*r));
       }
-      std::size_t colon = hp.find(':');
-      if (colon == std::string::npos || hp.find(':', colon + 1) != std::string::npos) {
-        return TValue::Str(hp);
+      case F::kPrint: {
+        std::string out;
+        for (std::size_t i = 0; i < args.size(); ++i) {
+          bool both_non_string = i > 0 && args[i].kind != TValue::Kind::kString &&
+                                 args[i - 1].kind != TValue::Kind::kString;
+          if (both_non_string) out += " ";
+          out += Print(args[i]);
+        }
+        return TValue::Str(out);
       }
-      return TValue::Str(hp.substr(0, colon));
-    }
-    if (fn == "strvalue") {  // a sample's "__value__" label (Prometheus keeps strings there)
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      return FieldChain(args[0], {"Labels", "__value__"}, 0);
-    }
-    if (fn == "value" || fn == "label") {
-      if (fn == "label") {
+      case F::kHumanize:
+      case F::kHumanize1024:
+      case F::kHumanizeDuration:
+      case F::kHumanizePercentage:
+      case F::kHumanizeTimestamp: {
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        auto v = ToFloat(args[0]);
+        if (!v.ok()) return v.status();
+        if (id == F::kHumanize) return TValue::Str(Humanize(*v));
+        if (id == F::kHumanize1024) return TValue::Str(Humanize1024(*v));
+        if (id == F::kHumanizeDuration) return TValue::Str(HumanizeDuration(*v));
+        if (id == F::kHumanizeTimestamp) return TValue::Str(HumanizeTimestamp(*v));
+        return TValue::Str(GoG4(*v * 100) + "%");
+      }
+      case F::kQuery: {
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        if (!query_) return Status::InvalidArgument("query is not available here");
+        if (++queries_ > kMaxTemplateQueries) {
+          return Limit("more than " + std::to_string(kMaxTemplateQueries) + " queries");
+        }
+        auto res = query_(args[0].s);
+        if (!res.ok()) return res.status();
+        TValue list;
+        list.kind = TValue::Kind::kList;
+        for (const auto& smp : *res) list.list.push_back(SampleValue(smp));
+        return list;
+      }
+      case F::kFirst: {
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        if (args[0].kind != TValue::Kind::kList || args[0].list.empty()) {
+          return Status::InvalidArgument("first() called on vector with no elements");
+        }
+        return args[0].list[0];
+      }
+      case F::kPrintln: {  // Go's Sprintln: spaces between every operand, then a newline
+        std::string out;
+        for (std::size_t i = 0; i < args.size(); ++i) out += (i > 0 ? " " : "") + Print(args[i]);
+        return TValue::Str(out + "\n");
+      }
+      case F::kExternalURL:
+      case F::kPathPrefix: {
+        Status s = WantArgs(fn, args, 0);
+        if (!s.ok()) return s;
+        std::string url = root_.fields[2].second.s;
+        if (id == F::kExternalURL) return TValue::Str(url);
+        std::size_t scheme = url.find("://");
+        std::size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+        return TValue::Str(path == std::string::npos ? "" : url.substr(path));
+      }
+      case F::kStripPort: {  // net.SplitHostPort's host, or the input when it has no port
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        const std::string& hp = args[0].s;
+        if (!hp.empty() && hp[0] == '[') {
+          std::size_t close = hp.find(']');
+          if (close != std::string::npos && close + 1 < hp.size() && hp[close + 1] == ':') {
+            return TValue::Str(hp.substr(1, close - 1));
+          }
+          return TValue::Str(hp);
+        }
+        std::size_t colon = hp.find(':');
+        if (colon == std::string::npos || hp.find(':', colon + 1) != std::string::npos) {
+          return TValue::Str(hp);
+        }
+        return TValue::Str(hp.substr(0, colon));
+      }
+      case F::kStrvalue: {  // a sample's "__value__" label (Prometheus keeps strings there)
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        return FieldChain(args[0], {"Labels", "__value__"}, 0);
+      }
+      case F::kValue:
+      case F::kLabel: {
+        if (id == F::kLabel) {
+          Status s = WantArgs(fn, args, 2);
+          if (!s.ok()) return s;
+          return FieldChain(args[1], {"Labels", args[0].s}, 0);
+        }
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        return FieldChain(args[0], {"Value"}, 0);
+      }
+      case F::kSortByLabel: {
         Status s = WantArgs(fn, args, 2);
         if (!s.ok()) return s;
-        return FieldChain(args[1], {"Labels", args[0].s}, 0);
+        TValue list = args[1];
+        std::string l = args[0].s;
+        std::stable_sort(list.list.begin(), list.list.end(), [&](const TValue& a, const TValue& b) {
+          auto get = [&](const TValue& v) {
+            auto it = v.fields[0].second.map.find(l);
+            return it == v.fields[0].second.map.end() ? std::string() : it->second;
+          };
+          return get(a) < get(b);
+        });
+        return list;
       }
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      return FieldChain(args[0], {"Value"}, 0);
-    }
-    if (fn == "sortByLabel") {
-      Status s = WantArgs(fn, args, 2);
-      if (!s.ok()) return s;
-      TValue list = args[1];
-      std::string l = args[0].s;
-      std::stable_sort(list.list.begin(), list.list.end(), [&](const TValue& a, const TValue& b) {
-        auto get = [&](const TValue& v) {
-          auto it = v.fields[0].second.map.find(l);
-          return it == v.fields[0].second.map.end() ? std::string() : it->second;
-        };
-        return get(a) < get(b);
-      });
-      return list;
-    }
-    if (fn == "toUpper" || fn == "toLower" || fn == "title") {
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      std::string v = args[0].s;
-      bool start = true;
-      for (auto& c : v) {
-        auto uc = static_cast<unsigned char>(c);
-        if (fn == "toUpper") c = static_cast<char>(std::toupper(uc));
-        if (fn == "toLower") c = static_cast<char>(std::tolower(uc));
-        if (fn == "title") {
-          if (start && std::isalpha(uc)) c = static_cast<char>(std::toupper(uc));
-          start = !std::isalnum(uc) && c != '_' && c != '\'';
+      case F::kToUpper:
+      case F::kToLower:
+      case F::kTitle: {
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        std::string v = args[0].s;
+        bool start = true;
+        for (auto& c : v) {
+          auto uc = static_cast<unsigned char>(c);
+          if (id == F::kToUpper) c = static_cast<char>(std::toupper(uc));
+          if (id == F::kToLower) c = static_cast<char>(std::tolower(uc));
+          if (id == F::kTitle) {
+            if (start && std::isalpha(uc)) c = static_cast<char>(std::toupper(uc));
+            start = !std::isalnum(uc) && c != '_' && c != '\'';
+          }
         }
+        return TValue::Str(v);
       }
-      return TValue::Str(v);
-    }
-    if (fn == "match" || fn == "reReplaceAll") {
-      Status s = WantArgs(fn, args, fn == "match" ? 2 : 3);
-      if (!s.ok()) return s;
-      RE2::Options o;
-      o.set_log_errors(false);
-      RE2 re(args[0].s, o);
-      if (!re.ok()) return Status::InvalidArgument("error parsing regexp: " + re.error());
-      if (fn == "match") return TValue::Bool(RE2::PartialMatch(args[1].s, re));
-      std::string text = args[2].s;
-      std::string repl;
-      for (std::size_t i = 0; i < args[1].s.size(); ++i) {
-        char c = args[1].s[i];
-        if (c == '$' && i + 1 < args[1].s.size() &&
-            std::isdigit(static_cast<unsigned char>(args[1].s[i + 1]))) {
-          repl += '\\';
-        } else if (c == '\\') {
-          repl += '\\';
+      case F::kMatch:
+      case F::kReReplaceAll: {
+        Status s = WantArgs(fn, args, id == F::kMatch ? 2 : 3);
+        if (!s.ok()) return s;
+        RE2::Options o;
+        o.set_log_errors(false);
+        RE2 re(args[0].s, o);
+        if (!re.ok()) return Status::InvalidArgument("error parsing regexp: " + re.error());
+        if (id == F::kMatch) return TValue::Bool(RE2::PartialMatch(args[1].s, re));
+        std::string text = args[2].s;
+        std::string repl;
+        for (std::size_t i = 0; i < args[1].s.size(); ++i) {
+          char c = args[1].s[i];
+          if (c == '$' && i + 1 < args[1].s.size() &&
+              std::isdigit(static_cast<unsigned char>(args[1].s[i + 1]))) {
+            repl += '\\';
+          } else if (c == '\\') {
+            repl += '\\';
+          }
+          repl += c == '$' && i + 1 < args[1].s.size() &&
+                          std::isdigit(static_cast<unsigned char>(args[1].s[i + 1]))
+                      ? ""
+                      : std::string(1, c);
         }
-        repl += c == '$' && i + 1 < args[1].s.size() &&
-                        std::isdigit(static_cast<unsigned char>(args[1].s[i + 1]))
-                    ? ""
-                    : std::string(1, c);
-      }
-      // Every match (empty ones too: at most one per byte and one at the end) adds the
-      // replacement, whose back-references add at most the whole text each: refused when that
-      // could pass the bound, before RE2 builds it.
-      std::size_t refs = static_cast<std::size_t>(std::count(repl.begin(), repl.end(), '\\'));
-      double worst = static_cast<double>(text.size() + 1) *
-                         (static_cast<double>(repl.size()) +
-                          static_cast<double>(refs) * static_cast<double>(text.size())) +
-                     static_cast<double>(text.size());
-      if (worst > 16.0 * 1024 * 1024) {
-        return Limit("reReplaceAll: result could pass 16 MiB");
-      }
-      RE2::GlobalReplace(&text, re, repl);
-      return TValue::Str(text);
-    }
-    if (fn == "eq" || fn == "ne" || fn == "lt" || fn == "le" || fn == "gt" || fn == "ge") {
-      if (args.size() < 2) return Status::InvalidArgument("missing argument for comparison");
-      if (fn == "eq") {
-        for (std::size_t i = 1; i < args.size(); ++i) {
-          auto c = Compare(args[0], args[i]);
-          if (!c.ok()) return c.status();
-          if (*c == 0) return TValue::Bool(true);
+        // Every match (empty ones too: at most one per byte and one at the end) adds the
+        // replacement, whose back-references add at most the whole text each: refused when that
+        // could pass the bound, before RE2 builds it.
+        std::size_t refs = static_cast<std::size_t>(std::count(repl.begin(), repl.end(), '\\'));
+        double worst = static_cast<double>(text.size() + 1) *
+                           (static_cast<double>(repl.size()) +
+                            static_cast<double>(refs) * static_cast<double>(text.size())) +
+                       static_cast<double>(text.size());
+        if (worst > 16.0 * 1024 * 1024) {
+          return Limit("reReplaceAll: result could pass 16 MiB");
         }
-        return TValue::Bool(false);
+        RE2::GlobalReplace(&text, re, repl);
+        return TValue::Str(text);
       }
-      auto c = Compare(args[0], args[1]);
-      if (!c.ok()) return c.status();
-      if (*c == 2 && fn != "ne") return Status::InvalidArgument("invalid type for comparison");
-      if (fn == "ne") return TValue::Bool(*c != 0);
-      if (fn == "lt") return TValue::Bool(*c < 0);
-      if (fn == "le") return TValue::Bool(*c <= 0);
-      if (fn == "gt") return TValue::Bool(*c > 0);
-      return TValue::Bool(*c >= 0);
-    }
-    if (fn == "and" || fn == "or") {
-      if (args.empty()) return Status::InvalidArgument("wrong number of args for " + fn);
-      for (std::size_t i = 0; i + 1 < args.size(); ++i) {
-        if (fn == "and" ? !Truth(args[i]) : Truth(args[i])) return args[i];
-      }
-      return args.back();
-    }
-    if (fn == "not") {
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      return TValue::Bool(!Truth(args[0]));
-    }
-    if (fn == "len") {
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      const TValue& v = args[0];
-      if (v.kind == TValue::Kind::kString)
-        return TValue::Int(static_cast<std::int64_t>(v.s.size()));
-      if (v.kind == TValue::Kind::kStringMap)
-        return TValue::Int(static_cast<std::int64_t>(v.map.size()));
-      if (v.kind == TValue::Kind::kList)
-        return TValue::Int(static_cast<std::int64_t>(v.list.size()));
-      return Status::InvalidArgument(std::string("len of type ") + GoTypeName(v));
-    }
-    if (fn == "index") {
-      Status s = WantArgs(fn, args, 2);
-      if (!s.ok()) return s;
-      if (args[0].kind == TValue::Kind::kStringMap) {
-        auto it = args[0].map.find(args[1].s);
-        return TValue::Str(it == args[0].map.end() ? "" : it->second);
-      }
-      if (args[0].kind == TValue::Kind::kList && args[1].kind == TValue::Kind::kInt) {
-        if (args[1].i < 0 || args[1].i >= static_cast<std::int64_t>(args[0].list.size())) {
-          return Status::InvalidArgument("index out of range: " + std::to_string(args[1].i));
+      case F::kEq:
+      case F::kNe:
+      case F::kLt:
+      case F::kLe:
+      case F::kGt:
+      case F::kGe: {
+        if (args.size() < 2) return Status::InvalidArgument("missing argument for comparison");
+        if (id == F::kEq) {
+          for (std::size_t i = 1; i < args.size(); ++i) {
+            auto c = Compare(args[0], args[i]);
+            if (!c.ok()) return c.status();
+            if (*c == 0) return TValue::Bool(true);
+          }
+          return TValue::Bool(false);
         }
-        return args[0].list[static_cast<std::size_t>(args[1].i)];
+        auto c = Compare(args[0], args[1]);
+        if (!c.ok()) return c.status();
+        if (*c == 2 && fn != "ne") return Status::InvalidArgument("invalid type for comparison");
+        if (id == F::kNe) return TValue::Bool(*c != 0);
+        if (id == F::kLt) return TValue::Bool(*c < 0);
+        if (id == F::kLe) return TValue::Bool(*c <= 0);
+        if (id == F::kGt) return TValue::Bool(*c > 0);
+        return TValue::Bool(*c >= 0);
       }
-      return Status::InvalidArgument("can't index item");
+      case F::kAnd:
+      case F::kOr: {
+        if (args.empty()) return Status::InvalidArgument("wrong number of args for " + fn);
+        for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+          if (id == F::kAnd ? !Truth(args[i]) : Truth(args[i])) return args[i];
+        }
+        return args.back();
+      }
+      case F::kNot: {
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        return TValue::Bool(!Truth(args[0]));
+      }
+      case F::kLen: {
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        const TValue& v = args[0];
+        if (v.kind == TValue::Kind::kString)
+          return TValue::Int(static_cast<std::int64_t>(v.s.size()));
+        if (v.kind == TValue::Kind::kStringMap)
+          return TValue::Int(static_cast<std::int64_t>(v.map.size()));
+        if (v.kind == TValue::Kind::kList)
+          return TValue::Int(static_cast<std::int64_t>(v.list.size()));
+        return Status::InvalidArgument(std::string("len of type ") + GoTypeName(v));
+      }
+      case F::kIndex: {
+        Status s = WantArgs(fn, args, 2);
+        if (!s.ok()) return s;
+        if (args[0].kind == TValue::Kind::kStringMap) {
+          auto it = args[0].map.find(args[1].s);
+          return TValue::Str(it == args[0].map.end() ? "" : it->second);
+        }
+        if (args[0].kind == TValue::Kind::kList && args[1].kind == TValue::Kind::kInt) {
+          if (args[1].i < 0 || args[1].i >= static_cast<std::int64_t>(args[0].list.size())) {
+            return Status::InvalidArgument("index out of range: " + std::to_string(args[1].i));
+          }
+          return args[0].list[static_cast<std::size_t>(args[1].i)];
+        }
+        return Status::InvalidArgument("can't index item");
+      }
+      case F::kSafeHtml:
+      case F::kHtml:
+      case F::kUrlquery: {
+        Status s = WantArgs(fn, args, 1);
+        if (!s.ok()) return s;
+        return TValue::Str(Print(args[0]));
+      }
+      case F::kUnsupported:
+        break;
     }
-    if (fn == "safeHtml" || fn == "html" || fn == "urlquery") {
-      Status s = WantArgs(fn, args, 1);
-      if (!s.ok()) return s;
-      return TValue::Str(Print(args[0]));
-    }
-    return Status::InvalidArgument("function \"" + fn + "\" not defined");
+    return Status::InvalidArgument("function \"" + fn + "\" is not supported by vigil yet");
   }
 
   TValue root_;

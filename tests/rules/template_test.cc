@@ -202,6 +202,9 @@ TEST_CASE("Template functions: unknown names fail to parse, Prometheus's own loa
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().message().find("function \"humanise\" not defined") != std::string::npos);
   CHECK(Template::Parse("t", "{{ graphLink \"up\" }} {{ toTime 1 }}").ok());
+  CHECK(Expand("{{ graphLink \"up\" }}", 0)
+            .find("function \"graphLink\" is not supported by "
+                  "vigil yet") != std::string::npos);
   CHECK(Expand("{{ externalURL }}|{{ pathPrefix }}", 0) == "http://vigil:9633|");
   CHECK(Expand("{{ stripPort \"db:5432\" }} {{ stripPort \"[::1]:9\" }} {{ stripPort \"db\" }} "
                "{{ stripPort \"a:b:c\" }}",
