@@ -507,6 +507,7 @@ void App::InstallHandlers() {
   });
   s.Handle("GET", "/api/v1/postgres/statements", Lane::kFast, attachment("postgres", "statements"));
   s.Handle("GET", "/api/v1/postgres/blocking", Lane::kFast, attachment("postgres", "blocking"));
+  s.Handle("GET", "/api/v1/postgres/horizon", Lane::kFast, attachment("postgres", "horizon"));
 }
 
 }  // namespace vigil
