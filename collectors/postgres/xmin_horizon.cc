@@ -62,8 +62,9 @@ Status CollectXminHorizon(QueryRunner& db, const ServerInfo&, MetricSink& sink) 
                         {"backend_type", r->Text(i, "backend_type")},
                         {"state", r->Text(i, "state")},
                         {"name", r->Text(i, "name")},
-                        {"age_xids", xids.value_or(0)}};
-    h["pid"] = r->Number(i, "pid") ? nlohmann::json(*r->Number(i, "pid")) : nlohmann::json();
+                        {"age_xids", static_cast<long long>(xids.value_or(0))}};
+    std::optional<double> pid = r->Number(i, "pid");
+    h["pid"] = pid ? nlohmann::json(static_cast<long long>(*pid)) : nlohmann::json();
     h["age_seconds"] = seconds ? nlohmann::json(*seconds) : nlohmann::json();
     holders.push_back(std::move(h));
   }

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -20,9 +21,12 @@ using testing::FindValue;
 const std::string kServers = std::string(VIGIL_SOURCE_DIR) + "/tests/support/servers.sh";
 
 struct OwnPostgres {
-  fs::path dir = fs::temp_directory_path() / ("vigil-pg-" + std::to_string(getpid()));
+  fs::path dir;
   int port = 0;
-  OwnPostgres() {
+  std::string options;  // VIGIL_PG_OPTS: server settings of this test's server
+  explicit OwnPostgres(std::string opts = "", const std::string& tag = "")
+      : dir(fs::temp_directory_path() / ("vigil-pg-" + tag + std::to_string(getpid()))),
+        options(std::move(opts)) {
     fs::remove_all(dir);
     Start();
   }
@@ -32,6 +36,7 @@ struct OwnPostgres {
   }
   void Start() {
     std::string env = port ? "VIGIL_PORT=" + std::to_string(port) + " " : "";
+    if (!options.empty()) env += "VIGIL_PG_OPTS='" + options + "' ";
     auto [rc, out] = testing::RunCommand(env + kServers + " start postgres " + dir.string());
     if (rc != 0) FAIL("cannot start PostgreSQL: " << out);
     // The last line is "PORT PID".
@@ -51,13 +56,33 @@ void Exec(PgConnection& c, const std::string& sql) {
   if (!r.ok()) FAIL(sql << ": " << r.status().message());
 }
 
+double Number(PgConnection& c, const std::string& sql) {
+  Result<QueryResult> r = c.Query(sql);
+  if (!r.ok() || r->rows.empty()) FAIL(sql << ": " << (r.ok() ? "no row" : r.status().message()));
+  return r->Number(0, r->columns.at(0)).value_or(-1);
+}
+
+std::size_t Count(const Snapshot& s, std::string_view family, const Labels& match) {
+  std::size_t n = 0;
+  for (const MetricFamily& f : s) {
+    if (f.name != family) continue;
+    for (const Sample& x : f.samples) {
+      bool all = true;
+      for (const auto& [k, v] : match) all = all && x.labels.Get(k) == v;
+      n += all ? 1 : 0;
+    }
+  }
+  return n;
+}
+
 std::size_t SeriesCount(const Snapshot& s) {
   std::size_t n = 0;
   for (const MetricFamily& f : s) n += f.samples.size();
   return n;
 }
 
-Snapshot Collect(PostgresCollector& c, Status* status = nullptr) {
+Snapshot Collect(PostgresCollector& c, Status* status = nullptr,
+                 std::map<std::string, std::string>* attachments = nullptr) {
   MetricSink sink;
   TimestampMs now = SystemClock::Get().Now();
   Status s = c.Collect(CollectContext{now, now + 20000}, sink);
@@ -66,6 +91,7 @@ Snapshot Collect(PostgresCollector& c, Status* status = nullptr) {
   } else if (!s.ok()) {
     FAIL("collect: " << s.message());
   }
+  if (attachments) *attachments = sink.TakeAttachments();
   return sink.Take();
 }
 
@@ -166,6 +192,152 @@ TEST_CASE(
   Snapshot back = Collect(collector, &up);
   CHECK(up.ok());
   CHECK(FindValue(back, "pg_up") == 1);
+}
+
+// Wraparound, the xmin horizon, slots, WAL and the archiver, read as a pg_monitor-only role
+// from a server started with prepared transactions, logical WAL, a failing archive_command and
+// the lowest autovacuum_freeze_max_age.
+TEST_CASE(
+    "PostgreSQL: wraparound ages, horizon holders with who, slot retained WAL, WAL and a "
+    "failing archiver, as pg_monitor",
+    "[integration][postgres]") {
+  OwnPostgres pg(
+      "-c max_prepared_transactions=5 -c wal_level=logical -c archive_mode=on "
+      "-c archive_command=false -c autovacuum_freeze_max_age=100000",
+      "depth-");
+  PgConnection admin;
+  REQUIRE(admin.Connect(pg.As("postgres")).ok());
+  Exec(admin, "CREATE ROLE vigil_monitor LOGIN; GRANT pg_monitor TO vigil_monitor");
+  Exec(admin, "CREATE TABLE burn (id serial PRIMARY KEY, v text)");
+  // Slots first: a logical slot waits for running transactions to end.
+  Exec(admin, "SELECT pg_create_physical_replication_slot('vigil_phys', true)");
+  Exec(admin, "SELECT pg_create_logical_replication_slot('vigil_logical', 'test_decoding')");
+
+  PostgresConfig config;
+  config.name = "main";
+  config.connect = pg.As("vigil_monitor");
+  config.statements = false;
+  config.freeze_table_limit = 3;
+  PostgresCollector collector(config);
+
+  auto burn = [&](int n) {  // n transactions, each with its own XID
+    for (int i = 0; i < n; ++i) Exec(admin, "SELECT txid_current()");
+  };
+
+  // Sessions that hold the horizon: idle in a transaction with a snapshot and an XID, and a
+  // prepared transaction.
+  PgConnection idle, preparer;
+  REQUIRE(idle.Connect(pg.As("postgres")).ok());
+  REQUIRE(preparer.Connect(pg.As("postgres")).ok());
+  double idle_pid = Number(idle, "SELECT pg_backend_pid()");
+  Exec(idle, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+  Exec(idle, "SELECT txid_current(), count(*) FROM burn");
+  Exec(preparer, "BEGIN; INSERT INTO burn (v) VALUES ('p'); PREPARE TRANSACTION 'vigil_gid'");
+  burn(50);
+
+  std::map<std::string, std::string> attachments;
+  Snapshot first = Collect(collector, nullptr, &attachments);
+  for (const char* view : {"wraparound", "xmin_horizon", "pg_replication_slots", "pg_stat_wal",
+                           "pg_ls_waldir", "pg_stat_archiver", "table_freeze_age", "replication"}) {
+    INFO(view);
+    CHECK(FindValue(first, "vigil_pg_view_up", {{"view", view}}) == 1);
+  }
+
+  // Wraparound: the age PostgreSQL reports, and the ratio to autovacuum_freeze_max_age.
+  double age = *FindValue(first, "pg_database_wraparound_age_datfrozenxid_seconds",
+                          {{"datname", "postgres"}});
+  CHECK(age > 50);
+  CHECK(*FindValue(first, "pg_database_wraparound_freeze_ratio",
+                   {{"datname", "postgres"}, {"kind", "xid"}}) == Approx(age / 100000));
+  CHECK(FindValue(first, "pg_database_wraparound_age_datminmxid_seconds", {{"datname", "postgres"}})
+            .has_value());
+  CHECK(FindValue(first, "pg_settings_autovacuum_freeze_max_age") == 100000);
+  CHECK(Count(first, "pg_table_frozenxid_age", {{"datname", "postgres"}}) == 3);
+  double oldest_table =
+      Number(admin, "SELECT max(age(relfrozenxid)) FROM pg_class WHERE relkind IN ('r', 'm', 't')");
+  double top = 0;
+  for (const MetricFamily& f : first) {
+    if (f.name != "pg_table_frozenxid_age") continue;
+    for (const Sample& x : f.samples) top = std::max(top, x.value);
+  }
+  CHECK(top == Approx(oldest_table).margin(5));
+
+  // The horizon: the idle session and the prepared transaction are named, by kind.
+  double idle_age = *FindValue(first, "pg_xmin_horizon_age", {{"kind", "idle_in_transaction"}});
+  CHECK(idle_age >= 50);
+  CHECK(*FindValue(first, "pg_xmin_horizon_age_seconds", {{"kind", "idle_in_transaction"}}) > 0);
+  CHECK(*FindValue(first, "pg_xmin_horizon_age", {{"kind", "prepared_transaction"}}) >= 50);
+  CHECK(*FindValue(first, "pg_xmin_horizon_age", {{"kind", "replication_slot_catalog_xmin"}}) >=
+        50);
+  CHECK(FindValue(first, "pg_xmin_horizon_age", {{"kind", "standby_feedback"}}) == 0);
+  const std::string& horizon = attachments["horizon"];
+  INFO(horizon);
+  CHECK(horizon.find("\"pid\":" + std::to_string(static_cast<long>(idle_pid))) !=
+        std::string::npos);
+  CHECK(horizon.find("\"name\":\"vigil_gid\"") != std::string::npos);
+  CHECK(horizon.find("\"name\":\"vigil_logical\"") != std::string::npos);
+  CHECK(horizon.find("count(*)") == std::string::npos);  // no query text
+
+  // An active transaction: it is the oldest of its kind while it runs.
+  PgConnection active;
+  REQUIRE(active.Connect(pg.As("postgres")).ok());
+  Exec(active, "BEGIN");
+  Exec(active, "SELECT txid_current()");
+  std::thread running([&] { (void)active.Query("SELECT pg_sleep(3)"); });
+  burn(20);
+  Snapshot busy;
+  for (int i = 0; i < 20; ++i) {  // until the sleep is seen as running (at most 2s)
+    busy = Collect(collector, nullptr, &attachments);
+    if (FindValue(busy, "pg_xmin_horizon_age", {{"kind", "transaction"}}) >= 20) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  running.join();
+  Exec(active, "COMMIT");
+  CHECK(*FindValue(busy, "pg_xmin_horizon_age", {{"kind", "transaction"}}) >= 20);
+  CHECK(*FindValue(busy, "pg_xmin_horizon_age", {{"kind", "idle_in_transaction"}}) >=
+        idle_age + 20);  // grows with every transaction
+
+  // Slots: inactive, reserved, and the WAL they keep grows with the WAL written.
+  Labels phys{{"slot_name", "vigil_phys"}, {"slot_type", "physical"}};
+  CHECK(FindValue(first, "pg_replication_slot_slot_is_active", phys) == 0);
+  CHECK(FindValue(first, "pg_replication_slot_wal_status",
+                  {{"slot_name", "vigil_phys"}, {"wal_status", "reserved"}}) == 1);
+  CHECK(FindValue(first, "pg_replication_slot_wal_status",
+                  {{"slot_name", "vigil_phys"}, {"wal_status", "lost"}}) == 0);
+  CHECK_FALSE(FindValue(first, "pg_replication_slot_xmin_age", phys).has_value());  // NULL xmin
+  CHECK(FindValue(first, "pg_replication_slot_catalog_xmin_age", {{"slot_name", "vigil_logical"}})
+            .has_value());
+  double retained = *FindValue(first, "pg_replication_slot_retained_wal_bytes", phys);
+  double wal_bytes = *FindValue(first, "pg_stat_wal_wal_bytes_total");
+  Exec(admin, "INSERT INTO burn (v) SELECT repeat('w', 200) FROM generate_series(1, 20000)");
+  Exec(admin, "SELECT pg_switch_wal()");
+
+  // The archiver fails (archive_command is `false`) on the switched segment; it retries.
+  Snapshot later;
+  for (int i = 0; i < 100; ++i) {  // at most 10s
+    later = Collect(collector);
+    if (FindValue(later, "pg_stat_archiver_failed_count") >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(*FindValue(later, "pg_replication_slot_retained_wal_bytes", phys) >= retained + 4000000);
+  CHECK(*FindValue(later, "pg_stat_wal_wal_bytes_total") >= wal_bytes + 4000000);
+  double segments = *FindValue(later, "pg_wal_segments");
+  CHECK(segments >= 1);
+  CHECK(FindValue(later, "pg_wal_size_bytes") == segments * 16 * 1024 * 1024);
+  CHECK(*FindValue(later, "pg_stat_archiver_failed_count") >= 1);
+  CHECK(FindValue(later, "pg_stat_archiver_archived_count") == 0);
+  CHECK(FindValue(later, "pg_stat_archiver_failing") == 1);
+  CHECK(*FindValue(later, "pg_stat_archiver_last_failed_age") >= 0);
+  CHECK_FALSE(FindValue(later, "pg_stat_archiver_last_archive_age").has_value());
+
+  Exec(preparer, "ROLLBACK PREPARED 'vigil_gid'");
+  Exec(idle, "COMMIT");
+  Exec(admin, "SELECT pg_drop_replication_slot('vigil_logical')");
+  Snapshot released = Collect(collector);
+  CHECK(FindValue(released, "pg_xmin_horizon_age", {{"kind", "prepared_transaction"}}) == 0);
+  CHECK(FindValue(released, "pg_xmin_horizon_age", {{"kind", "idle_in_transaction"}}) == 0);
+  CHECK(FindValue(released, "pg_xmin_horizon_age", {{"kind", "replication_slot_catalog_xmin"}}) ==
+        0);
 }
 
 }  // namespace
