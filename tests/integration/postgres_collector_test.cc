@@ -24,10 +24,20 @@ struct OwnPostgres {
   fs::path dir;
   int port = 0;
   std::string options;  // VIGIL_PG_OPTS: server settings of this test's server
-  explicit OwnPostgres(std::string opts = "", const std::string& tag = "")
+  // With `primary_port`, a hot standby of that server (pg_basebackup -R; on slot `slot` if set).
+  explicit OwnPostgres(std::string opts = "", const std::string& tag = "", int primary_port = 0,
+                       const std::string& slot = "")
       : dir(fs::temp_directory_path() / ("vigil-pg-" + tag + std::to_string(getpid()))),
         options(std::move(opts)) {
     fs::remove_all(dir);
+    if (primary_port) {
+      auto [rc, out] = testing::RunCommand(
+          "mkdir -p " + dir.string() + " && chown postgres " + dir.string() +
+          " && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_basebackup -h 127.0.0.1 -p " +
+          std::to_string(primary_port) + " -U postgres -D " + (dir / "data").string() +
+          " -R -X stream -c fast" + (slot.empty() ? "" : " -C -S " + slot) + " 2>&1");
+      if (rc != 0) FAIL("pg_basebackup: " << out);
+    }
     Start();
   }
   ~OwnPostgres() {
@@ -338,6 +348,87 @@ TEST_CASE(
   CHECK(FindValue(released, "pg_xmin_horizon_age", {{"kind", "idle_in_transaction"}}) == 0);
   CHECK(FindValue(released, "pg_xmin_horizon_age", {{"kind", "replication_slot_catalog_xmin"}}) ==
         0);
+}
+
+// Two hot standbys with hot_standby_feedback: one on a physical slot (its feedback becomes the
+// slot's xmin), one without (the walsender's backend_xmin: standby feedback). The primary sees
+// both in the horizon, their lag and the active slot; every new view also works on a standby.
+TEST_CASE("PostgreSQL: standbys' feedback holds the horizon, their lag and active slot are seen",
+          "[integration][postgres]") {
+  OwnPostgres primary("", "primary-");
+  PgConnection admin;
+  REQUIRE(admin.Connect(primary.As("postgres")).ok());
+  Exec(admin, "CREATE ROLE vigil_monitor LOGIN; GRANT pg_monitor TO vigil_monitor");
+  // cluster_name is the walreceiver's application_name on the primary.
+  const std::string kFeedback = "-c hot_standby_feedback=on -c wal_receiver_status_interval=1s";
+  OwnPostgres standby(kFeedback + " -c cluster_name=with_slot", "standby-", primary.port,
+                      "vigil_standby");
+  OwnPostgres slotless(kFeedback + " -c cluster_name=slotless", "slotless-", primary.port);
+
+  PostgresConfig config;
+  config.name = "primary";
+  config.connect = primary.As("vigil_monitor");
+  config.statements = false;
+  PostgresCollector on_primary(config);
+  config.name = "standby";
+  config.connect = standby.As("vigil_monitor");
+  PostgresCollector on_standby(config);
+
+  // A snapshot held on the standby pins the xmin its feedback reports.
+  PgConnection reader;
+  REQUIRE(reader.Connect(standby.As("postgres")).ok());
+  Exec(reader, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+  Exec(reader, "SELECT count(*) FROM pg_class");
+  PgConnection reader2;
+  REQUIRE(reader2.Connect(slotless.As("postgres")).ok());
+  Exec(reader2, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+  Exec(reader2, "SELECT count(*) FROM pg_class");
+  for (int i = 0; i < 40; ++i) Exec(admin, "SELECT txid_current()");
+
+  Labels slot{{"slot_name", "vigil_standby"}, {"slot_type", "physical"}};
+  std::map<std::string, std::string> attachments;
+  Snapshot s;
+  for (int i = 0; i < 100; ++i) {  // feedback every second: at most 10s
+    s = Collect(on_primary, nullptr, &attachments);
+    if (FindValue(s, "pg_xmin_horizon_age", {{"kind", "standby_feedback"}}) >= 40 &&
+        FindValue(s, "pg_replication_slot_slot_is_active", slot) == 1) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(FindValue(s, "pg_stat_replication_replicas") == 2);
+  CHECK(FindValue(s, "pg_replication_slot_slot_is_active", slot) == 1);
+  CHECK(*FindValue(s, "pg_xmin_horizon_age", {{"kind", "standby_feedback"}}) >= 40);
+  CHECK(*FindValue(s, "pg_xmin_horizon_age", {{"kind", "replication_slot_xmin"}}) >= 40);
+  CHECK(*FindValue(s, "pg_replication_slot_xmin_age", slot) >= 40);
+  for (const char* lag :
+       {"pg_stat_replication_write_lag_seconds", "pg_stat_replication_flush_lag_seconds",
+        "pg_stat_replication_replay_lag_seconds"}) {
+    INFO(lag);
+    for (const char* name : {"with_slot", "slotless"}) {
+      std::optional<double> v = FindValue(s, lag, {{"application_name", name}});
+      REQUIRE(v.has_value());
+      CHECK(*v >= 0);
+      CHECK(*v < 30);
+    }
+  }
+  const std::string& horizon = attachments["horizon"];
+  INFO(horizon);
+  CHECK(horizon.find("\"kind\":\"standby_feedback\"") != std::string::npos);
+  CHECK(horizon.find("\"application_name\":\"slotless\"") != std::string::npos);
+  CHECK(horizon.find("\"name\":\"vigil_standby\"") != std::string::npos);
+
+  // On the standby: every view works (read-only, in recovery), the slots' LSN is the replay one.
+  Snapshot r = Collect(on_standby);
+  CHECK(FindValue(r, "pg_replication_is_replica") == 1);
+  for (const char* view : {"wraparound", "xmin_horizon", "pg_replication_slots", "pg_stat_wal",
+                           "pg_ls_waldir", "pg_stat_archiver", "table_freeze_age", "replication"}) {
+    INFO(view);
+    CHECK(FindValue(r, "vigil_pg_view_up", {{"view", view}}) == 1);
+  }
+  CHECK(FindValue(r, "pg_xmin_horizon_age", {{"kind", "transaction"}}) >= 0);
+  Exec(reader, "COMMIT");
+  Exec(reader2, "COMMIT");
 }
 
 }  // namespace
