@@ -9,7 +9,7 @@ Status CollectTableFreezeAge(QueryRunner& db, const ServerInfo&, int limit, Metr
       "SELECT current_database() AS datname, n.nspname AS schemaname, c.relname, "
       "age(c.relfrozenxid) AS xid_age, mxid_age(c.relminmxid) AS mxid_age "
       "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE c.relkind IN ('r', 'm', 't') AND c.relfrozenxid <> '0'::xid "
+      "WHERE c.relkind IN ('r', 'm', 't') "
       "ORDER BY age(c.relfrozenxid) DESC LIMIT " +
       std::to_string(limit));
   if (!r.ok()) return r.status().WithContext("pg_class relfrozenxid");
