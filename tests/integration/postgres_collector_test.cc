@@ -16,6 +16,7 @@ namespace vigil {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::CountMatching;
 using testing::FindValue;
 
 const std::string kServers = std::string(VIGIL_SOURCE_DIR) + "/tests/support/servers.sh";
@@ -70,19 +71,6 @@ double Number(PgConnection& c, const std::string& sql) {
   Result<QueryResult> r = c.Query(sql);
   if (!r.ok() || r->rows.empty()) FAIL(sql << ": " << (r.ok() ? "no row" : r.status().message()));
   return r->Number(0, r->columns.at(0)).value_or(-1);
-}
-
-std::size_t Count(const Snapshot& s, std::string_view family, const Labels& match) {
-  std::size_t n = 0;
-  for (const MetricFamily& f : s) {
-    if (f.name != family) continue;
-    for (const Sample& x : f.samples) {
-      bool all = true;
-      for (const auto& [k, v] : match) all = all && x.labels.Get(k) == v;
-      n += all ? 1 : 0;
-    }
-  }
-  return n;
 }
 
 std::size_t SeriesCount(const Snapshot& s) {
@@ -262,7 +250,7 @@ TEST_CASE(
   CHECK(FindValue(first, "pg_database_wraparound_age_datminmxid_seconds", {{"datname", "postgres"}})
             .has_value());
   CHECK(FindValue(first, "pg_settings_autovacuum_freeze_max_age") == 100000);
-  CHECK(Count(first, "pg_table_frozenxid_age", {{"datname", "postgres"}}) == 3);
+  CHECK(CountMatching(first, "pg_table_frozenxid_age", {{"datname", "postgres"}}) == 3);
   double oldest_table =
       Number(admin, "SELECT max(age(relfrozenxid)) FROM pg_class WHERE relkind IN ('r', 'm', 't')");
   double top = 0;
