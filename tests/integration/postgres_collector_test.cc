@@ -419,5 +419,43 @@ TEST_CASE("PostgreSQL: standbys' feedback holds the horizon, their lag and activ
   Exec(reader2, "COMMIT");
 }
 
+// max_slot_wal_keep_size: a reserved slot nobody reads goes from reserved through unreserved to
+// lost once WAL past the limit is written and a checkpoint removes its segments.
+TEST_CASE("PostgreSQL: an abandoned slot past max_slot_wal_keep_size is lost",
+          "[integration][postgres]") {
+  OwnPostgres pg("-c max_slot_wal_keep_size=32MB -c max_wal_size=64MB -c min_wal_size=32MB",
+                 "slotlost-");
+  PgConnection admin;
+  REQUIRE(admin.Connect(pg.As("postgres")).ok());
+  Exec(admin, "CREATE ROLE vigil_monitor LOGIN; GRANT pg_monitor TO vigil_monitor");
+  Exec(admin, "SELECT pg_create_physical_replication_slot('doomed', true)");
+  PostgresConfig config;
+  config.name = "main";
+  config.connect = pg.As("vigil_monitor");
+  config.statements = false;
+  PostgresCollector collector(config);
+
+  Labels slot{{"slot_name", "doomed"}, {"wal_status", "reserved"}};
+  Snapshot before = Collect(collector);
+  CHECK(FindValue(before, "pg_replication_slot_wal_status", slot) == 1);
+  double safe =
+      *FindValue(before, "pg_replication_slot_safe_wal_size_bytes", {{"slot_name", "doomed"}});
+  CHECK(safe > 0);
+  CHECK(safe <= 48 * 1024 * 1024);  // the limit plus the rest of the current segment
+  CHECK(FindValue(before, "pg_settings_max_slot_wal_keep_size_bytes") == 32 * 1024 * 1024);
+
+  // Six segments of WAL (a switch after each write), then a checkpoint removes the old ones.
+  for (int i = 0; i < 6; ++i) {
+    Exec(admin, "SELECT txid_current()");
+    Exec(admin, "SELECT pg_switch_wal()");
+  }
+  Exec(admin, "CHECKPOINT");
+  Snapshot after = Collect(collector);
+  CHECK(FindValue(after, "pg_replication_slot_wal_status",
+                  {{"slot_name", "doomed"}, {"wal_status", "lost"}}) == 1);
+  CHECK(FindValue(after, "pg_replication_slot_wal_status", slot) == 0);
+  CHECK(FindValue(after, "vigil_pg_view_up", {{"view", "pg_replication_slots"}}) == 1);
+}
+
 }  // namespace
 }  // namespace vigil
