@@ -167,6 +167,7 @@ void RegisterAgentApi(http::Server& s, AgentApiBackend backend) {
   };
   s.Handle("GET", "/api/v1/postgres/statements", Lane::kFast, attachment("postgres", "statements"));
   s.Handle("GET", "/api/v1/postgres/blocking", Lane::kFast, attachment("postgres", "blocking"));
+  s.Handle("GET", "/api/v1/postgres/horizon", Lane::kFast, attachment("postgres", "horizon"));
 }
 
 }  // namespace vigil

@@ -68,9 +68,18 @@ Status PostgresCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
     Status (*fn)(QueryRunner&, const ServerInfo&, MetricSink&);
   };
   constexpr View kViews[] = {
-      {"pg_settings", CollectSettings},          {"pg_stat_database", CollectStatDatabase},
-      {"pg_stat_activity", CollectStatActivity}, {"pg_locks", CollectLocks},
-      {"pg_stat_bgwriter", CollectBgwriter},     {"replication", CollectReplication},
+      {"pg_settings", CollectSettings},
+      {"pg_stat_database", CollectStatDatabase},
+      {"pg_stat_activity", CollectStatActivity},
+      {"pg_locks", CollectLocks},
+      {"pg_stat_bgwriter", CollectBgwriter},
+      {"replication", CollectReplication},
+      {"wraparound", CollectWraparound},
+      {"xmin_horizon", CollectXminHorizon},
+      {"pg_replication_slots", CollectReplicationSlots},
+      {"pg_stat_wal", CollectStatWal},
+      {"pg_ls_waldir", CollectWalDir},
+      {"pg_stat_archiver", CollectStatArchiver},
   };
   for (const View& v : kViews) {
     if (SystemClock::Get().Now() > ctx.deadline) {
@@ -81,7 +90,7 @@ Status PostgresCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
     ++views;
   }
   CollectDatabases(ctx, *info, sink, &failures);
-  ++views;
+  views += 2;
 
   sink.Gauge("vigil_pg_view_available", "1 when the server offers this view",
              {{"view", "pg_stat_statements"}}, info->has_statements ? 1 : 0);
@@ -115,13 +124,19 @@ void PostgresCollector::CollectDatabases(const CollectContext& ctx, const Server
     }
   }
   if (databases.empty()) databases.push_back(main_db_);
-  Status result = Status::Ok();
+  // Two views per database, each failing only itself; a failed connection fails both.
+  Status result = Status::Ok(), freeze_result = Status::Ok();
+  auto read = [&](QueryRunner& conn) {
+    if (Status s = CollectTableUsage(conn, info, config_.table_limit, sink); !s.ok()) result = s;
+    if (Status s = CollectTableFreezeAge(conn, info, config_.freeze_table_limit, sink); !s.ok()) {
+      freeze_result = s;
+    }
+  };
   std::size_t pooled = 0;
   for (const std::string& db : databases) {
     if (SystemClock::Get().Now() > ctx.deadline) break;
     if (db == main_db_) {
-      Status s = CollectTableUsage(main_, info, config_.table_limit, sink);
-      if (!s.ok()) result = s;
+      read(main_);
       continue;
     }
     std::unique_ptr<PgConnection>& conn = db_pool_[db];
@@ -135,12 +150,12 @@ void PostgresCollector::CollectDatabases(const CollectContext& ctx, const Server
       options.statement_timeout = Duration(left);
       if (Status s = conn->Connect(options); !s.ok()) {
         result = s;
+        freeze_result = s;
         db_pool_.erase(db);
         continue;
       }
     }
-    Status s = CollectTableUsage(*conn, info, config_.table_limit, sink);
-    if (!s.ok()) result = s;
+    read(*conn);
     if (keep) {
       ++pooled;
     } else {
@@ -154,6 +169,7 @@ void PostgresCollector::CollectDatabases(const CollectContext& ctx, const Server
              : std::next(it);
   }
   ViewResult(sink, "table_usage", result, failures);
+  ViewResult(sink, "table_freeze_age", freeze_result, failures);
 }
 
 }  // namespace vigil

@@ -27,7 +27,8 @@ struct PostgresConfig {
   bool auto_databases = false;         // databases: auto
   std::vector<std::string> databases;  // per-database views; empty: only the DSN's
   int max_db_connections = 4;
-  int table_limit = 200;  // tables and indexes per database
+  int table_limit = 200;        // tables and indexes per database
+  int freeze_table_limit = 10;  // tables by relfrozenxid age per database
   bool statements = true;
   StatementsOptions statements_options;
   Duration statements_interval{60000};

@@ -25,6 +25,9 @@ constexpr std::array kSettings{
     "pg_stat_statements.max",
     "random_page_cost",
     "max_parallel_workers",
+    "autovacuum_freeze_max_age",
+    "autovacuum_multixact_freeze_max_age",
+    "max_slot_wal_keep_size",
 };
 
 // pg_settings units and their scale to base units (bytes, seconds).

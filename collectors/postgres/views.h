@@ -48,7 +48,21 @@ Status CollectStatActivity(QueryRunner& db, const ServerInfo& info, MetricSink& 
 Status CollectLocks(QueryRunner& db, const ServerInfo& info, MetricSink& sink);
 Status CollectBgwriter(QueryRunner& db, const ServerInfo& info, MetricSink& sink);
 Status CollectReplication(QueryRunner& db, const ServerInfo& info, MetricSink& sink);
+// Frozen XID and multixact ages per database, and as ratios of the freeze max ages.
+Status CollectWraparound(QueryRunner& db, const ServerInfo& info, MetricSink& sink);
+// What holds the xmin horizon back, by kind; who (pid, user, application, age) is attached as
+// "horizon" JSON. Never query text.
+Status CollectXminHorizon(QueryRunner& db, const ServerInfo& info, MetricSink& sink);
+// Every replication slot: active, wal_status (13+), safe_wal_size, retained WAL, xmin ages.
+Status CollectReplicationSlots(QueryRunner& db, const ServerInfo& info, MetricSink& sink);
+// pg_stat_wal; nothing before PostgreSQL 14.
+Status CollectStatWal(QueryRunner& db, const ServerInfo& info, MetricSink& sink);
+// Number and size of WAL segments in pg_wal (pg_ls_waldir).
+Status CollectWalDir(QueryRunner& db, const ServerInfo& info, MetricSink& sink);
+Status CollectStatArchiver(QueryRunner& db, const ServerInfo& info, MetricSink& sink);
 // Per database (run on a connection to that database): tables and indexes, at most `limit` each.
 Status CollectTableUsage(QueryRunner& db, const ServerInfo& info, int limit, MetricSink& sink);
+// Per database: the `limit` tables with the oldest relfrozenxid.
+Status CollectTableFreezeAge(QueryRunner& db, const ServerInfo& info, int limit, MetricSink& sink);
 
 }  // namespace vigil

@@ -158,12 +158,14 @@ TEST_CASE("TLS and basic auth guard every endpoint, secrets never leak",
 
   for (const char* path : {"/metrics", "/api/v1/collectors", "/api/v1/rules", "/api/v1/alerts",
                            "/api/v1/postgres/statements", "/api/v1/postgres/blocking",
-                           "/api/v1/query?query=up", "/"}) {
+                           "/api/v1/postgres/horizon", "/api/v1/query?query=up", "/"}) {
     auto res = tls.Get(path);
     REQUIRE(res);
     CHECK(res->status == 200);
     everything += res->body;
   }
+  // The horizon attachment is served per target, like blocking.
+  CHECK(everything.find("{\"target\":\"main\",\"data\":{\"holders\":[") != std::string::npos);
   CHECK(everything.find("vigil_collector_up{collector=\"postgres\",target=\"main\"} 1") !=
         std::string::npos);
 

@@ -42,8 +42,11 @@ start_postgres() {
     start >/dev/null || { cat "$dir/postgres.log" >&2; return 1; }
   head -1 "$dir/data/postmaster.pid" >"$dir/pid"
   echo "$port" >"$dir/port"
-  PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -p "$port" -U postgres \
-    -d postgres -qAt -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  # A standby (DIR/data from pg_basebackup -R) is read-only: it has its primary's extensions.
+  if [ ! -f "$dir/data/standby.signal" ]; then
+    PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -p "$port" -U postgres \
+      -d postgres -qAt -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  fi
   echo "$port $(cat "$dir/pid")"
 }
 

@@ -134,5 +134,178 @@ TEST_CASE("A failing query is an error of that view only", "[postgres]") {
   CHECK(s.message().starts_with("pg_stat_database: unexpected query"));
 }
 
+TEST_CASE("Wraparound: ages per database and ratios of the freeze max ages", "[postgres]") {
+  ScriptedRunner db;
+  db.script.push_back(
+      {"mxid_age(datminmxid) AS mxid_age",
+       Table({"datname", "xid_age", "mxid_age", "xid_ratio", "mxid_ratio"},
+             {{"shop", "150000000", "1000", "0.75", "0.0000025"},
+              {"broken", std::nullopt, std::nullopt, std::nullopt, std::nullopt}})});
+  MetricSink sink;
+  REQUIRE(CollectWraparound(db, ServerInfo{150000}, sink).ok());
+  Snapshot s = sink.Take();
+  CHECK(FindValue(s, "pg_database_wraparound_age_datfrozenxid_seconds", {{"datname", "shop"}}) ==
+        150000000);
+  CHECK(FindValue(s, "pg_database_wraparound_age_datminmxid_seconds", {{"datname", "shop"}}) ==
+        1000);
+  CHECK(FindValue(s, "pg_database_wraparound_freeze_ratio",
+                  {{"datname", "shop"}, {"kind", "xid"}}) == 0.75);
+  CHECK(FindValue(s, "pg_database_wraparound_freeze_ratio",
+                  {{"datname", "shop"}, {"kind", "multixact"}}) == 0.0000025);
+  CHECK_FALSE(
+      FindValue(s, "pg_database_wraparound_age_datfrozenxid_seconds", {{"datname", "broken"}})
+          .has_value());
+}
+
+TEST_CASE("Table freeze age: the oldest tables, at most the limit", "[postgres]") {
+  ScriptedRunner db;
+  db.script.push_back(
+      {"FROM pg_class c", Table({"datname", "schemaname", "relname", "xid_age", "mxid_age"},
+                                {{"shop", "public", "orders", "5000", "7"}})});
+  MetricSink sink;
+  REQUIRE(CollectTableFreezeAge(db, ServerInfo{150000}, 3, sink).ok());
+  CHECK(db.ran.at(0).ends_with("LIMIT 3"));
+  Snapshot s = sink.Take();
+  CHECK(FindValue(s, "pg_table_frozenxid_age", {{"relname", "orders"}, {"datname", "shop"}}) ==
+        5000);
+  CHECK(FindValue(s, "pg_table_minmxid_age", {{"relname", "orders"}}) == 7);
+}
+
+TEST_CASE("xmin horizon: oldest per kind, zeros for the rest, who in the attachment",
+          "[postgres]") {
+  ScriptedRunner db;
+  db.script.push_back(
+      {"pg_prepared_xacts",
+       Table({"kind", "pid", "datname", "usename", "application_name", "backend_type", "state",
+              "name", "age_xids", "age_seconds", "rn"},
+             {{"idle_in_transaction", "4242", "shop", "app", "worker", "client backend",
+               "idle in transaction", std::nullopt, "900", "61.5", "1"},
+              {"idle_in_transaction", "4243", "shop", "app", "worker", "client backend",
+               "idle in transaction", std::nullopt, "10", "2", "2"},
+              {"prepared_transaction", std::nullopt, "shop", "app", std::nullopt, std::nullopt,
+               std::nullopt, "gid-1", "300", "100", "1"},
+              {"replication_slot_xmin", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+               "physical", "inactive", "standby1", "5000", std::nullopt, "1"}})});
+  MetricSink sink;
+  REQUIRE(CollectXminHorizon(db, ServerInfo{150000}, sink).ok());
+  auto attachments = sink.TakeAttachments();
+  Snapshot s = sink.Take();
+  CHECK(FindValue(s, "pg_xmin_horizon_age", {{"kind", "idle_in_transaction"}}) == 900);
+  CHECK(FindValue(s, "pg_xmin_horizon_age_seconds", {{"kind", "idle_in_transaction"}}) == 61.5);
+  CHECK(FindValue(s, "pg_xmin_horizon_age", {{"kind", "prepared_transaction"}}) == 300);
+  CHECK(FindValue(s, "pg_xmin_horizon_age", {{"kind", "replication_slot_xmin"}}) == 5000);
+  // No time is known for slots and standby feedback.
+  CHECK_FALSE(
+      FindValue(s, "pg_xmin_horizon_age_seconds", {{"kind", "replication_slot_xmin"}}).has_value());
+  CHECK(FindValue(s, "pg_xmin_horizon_age", {{"kind", "standby_feedback"}}) == 0);
+  CHECK(FindValue(s, "pg_xmin_horizon_age", {{"kind", "transaction"}}) == 0);
+  CHECK(FindValue(s, "pg_xmin_horizon_age_seconds", {{"kind", "transaction"}}) == 0);
+  const std::string& doc = attachments["horizon"];
+  CHECK(doc.find("\"pid\":4242") != std::string::npos);
+  CHECK(doc.find("\"pid\":null") != std::string::npos);
+  CHECK(doc.find("\"name\":\"gid-1\"") != std::string::npos);
+  CHECK(doc.find("query") == std::string::npos);
+  CHECK(db.ran.at(0).find("query") == std::string::npos);  // never reads query text
+}
+
+TEST_CASE("Replication slots: NULLs of an inactive slot, wal_status as a state set, versions",
+          "[postgres]") {
+  ScriptedRunner db;
+  db.script.push_back(
+      {"FROM pg_replication_slots",
+       Table({"slot_name", "slot_type", "active", "retained_bytes", "xmin_age", "catalog_xmin_age",
+              "wal_status", "safe_wal_size"},
+             {{"standby1", "physical", "f", "123456", std::nullopt, std::nullopt, "extended",
+               std::nullopt},
+              {"cdc", "logical", "t", std::nullopt, std::nullopt, "42", "reserved", "1000"}})});
+  MetricSink sink;
+  REQUIRE(CollectReplicationSlots(db, ServerInfo{150000}, sink).ok());
+  CHECK(db.ran.at(0).find("pg_current_wal_lsn()") != std::string::npos);
+  Snapshot s = sink.Take();
+  Labels standby{{"slot_name", "standby1"}, {"slot_type", "physical"}};
+  CHECK(FindValue(s, "pg_replication_slot_slot_is_active", standby) == 0);
+  CHECK(FindValue(s, "pg_replication_slot_retained_wal_bytes", standby) == 123456);
+  CHECK_FALSE(FindValue(s, "pg_replication_slot_xmin_age", standby).has_value());
+  CHECK_FALSE(FindValue(s, "pg_replication_slot_safe_wal_size_bytes", standby).has_value());
+  CHECK(FindValue(s, "pg_replication_slot_wal_status",
+                  {{"slot_name", "standby1"}, {"wal_status", "extended"}}) == 1);
+  CHECK(FindValue(s, "pg_replication_slot_wal_status",
+                  {{"slot_name", "standby1"}, {"wal_status", "lost"}}) == 0);
+  CHECK(FindValue(s, "pg_replication_slot_retained_wal_bytes", {{"slot_name", "cdc"}}) == 0);
+  CHECK(FindValue(s, "pg_replication_slot_catalog_xmin_age", {{"slot_name", "cdc"}}) == 42);
+  CHECK(FindValue(s, "pg_replication_slot_safe_wal_size_bytes", {{"slot_name", "cdc"}}) == 1000);
+  CHECK(FindValue(s, "pg_replication_slots") == 2);
+
+  // PostgreSQL 12: no wal_status or safe_wal_size; a replica measures from its replay LSN.
+  ScriptedRunner old;
+  old.script.push_back(
+      {"FROM pg_replication_slots", Table({"slot_name", "slot_type", "active", "retained_bytes"},
+                                          {{"s", "physical", "f", "10"}})});
+  MetricSink old_sink;
+  REQUIRE(CollectReplicationSlots(old, ServerInfo{120000, true}, old_sink).ok());
+  CHECK(old.ran.at(0).find("NULL::text AS wal_status") != std::string::npos);
+  CHECK(old.ran.at(0).find("pg_last_wal_replay_lsn()") != std::string::npos);
+  Snapshot o = old_sink.Take();
+  CHECK_FALSE(FindValue(o, "pg_replication_slot_wal_status", {{"slot_name", "s"}}).has_value());
+}
+
+TEST_CASE("pg_stat_wal: skipped before 14, counters in base units, 18 drops moved columns",
+          "[postgres]") {
+  ScriptedRunner none;
+  MetricSink sink13;
+  REQUIRE(CollectStatWal(none, ServerInfo{130000}, sink13).ok());
+  CHECK(none.ran.empty());
+
+  ScriptedRunner db;
+  db.script.push_back(
+      {"FROM pg_stat_wal", Table({"wal_records", "wal_fpi", "wal_bytes", "wal_buffers_full",
+                                  "wal_write", "wal_sync", "wal_write_time", "wal_sync_time"},
+                                 {{"10", "2", "4096", "0", "5", "4", "1500", std::nullopt}})});
+  MetricSink sink;
+  REQUIRE(CollectStatWal(db, ServerInfo{150000}, sink).ok());
+  Snapshot s = sink.Take();
+  CHECK(FindValue(s, "pg_stat_wal_wal_bytes_total") == 4096);
+  CHECK(FindValue(s, "pg_stat_wal_wal_write_seconds_total") == 1.5);
+  CHECK_FALSE(FindValue(s, "pg_stat_wal_wal_sync_seconds_total").has_value());
+
+  ScriptedRunner v18;
+  v18.script.push_back({"FROM pg_stat_wal", Table({"wal_records"}, {{"1"}})});
+  MetricSink sink18;
+  REQUIRE(CollectStatWal(v18, ServerInfo{180000}, sink18).ok());
+  CHECK(v18.ran.at(0).find("wal_write") == std::string::npos);
+}
+
+TEST_CASE("Archiver: counts, ages only when known, failing when the last attempt failed",
+          "[postgres]") {
+  ScriptedRunner db;
+  db.script.push_back(
+      {"FROM pg_stat_archiver",
+       Table({"archived_count", "failed_count", "last_archive_age", "last_failed_age", "failing"},
+             {{"0", "3", std::nullopt, "12.5", "t"}})});
+  MetricSink sink;
+  REQUIRE(CollectStatArchiver(db, ServerInfo{150000}, sink).ok());
+  Snapshot s = sink.Take();
+  CHECK(FindValue(s, "pg_stat_archiver_failed_count") == 3);
+  CHECK(FindValue(s, "pg_stat_archiver_archived_count") == 0);
+  CHECK_FALSE(FindValue(s, "pg_stat_archiver_last_archive_age").has_value());
+  CHECK(FindValue(s, "pg_stat_archiver_last_failed_age") == 12.5);
+  CHECK(FindValue(s, "pg_stat_archiver_failing") == 1);
+}
+
+TEST_CASE("Each new view fails alone with its own context", "[postgres]") {
+  ScriptedRunner db;  // every query fails (e.g. permission denied)
+  MetricSink sink;
+  CHECK(CollectWraparound(db, ServerInfo{150000}, sink).message().starts_with("pg_database"));
+  CHECK(CollectXminHorizon(db, ServerInfo{150000}, sink).message().starts_with("xmin horizon"));
+  CHECK(CollectReplicationSlots(db, ServerInfo{150000}, sink)
+            .message()
+            .starts_with("pg_replication_slots"));
+  CHECK(CollectStatWal(db, ServerInfo{150000}, sink).message().starts_with("pg_stat_wal"));
+  CHECK(CollectWalDir(db, ServerInfo{150000}, sink).message().starts_with("pg_ls_waldir"));
+  CHECK(
+      CollectStatArchiver(db, ServerInfo{150000}, sink).message().starts_with("pg_stat_archiver"));
+  CHECK(CollectTableFreezeAge(db, ServerInfo{150000}, 10, sink).message().starts_with("pg_class"));
+}
+
 }  // namespace
 }  // namespace vigil
