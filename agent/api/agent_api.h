@@ -1,9 +1,9 @@
 // The agent's HTTP API: every route vigil serves, on its lane, behind the basic-auth filter:
 // /metrics, /-/healthy, /-/ready, /-/reload (lifecycle, with the cross-site guard),
 // /api/v1/query and query_range (agent/api/query_api.h), /api/v1/collectors, /api/v1/rules,
-// /api/v1/alerts, /api/v1/postgres/{statements,blocking,horizon} (documents collectors attach) and the status page
-// (agent/web). The routes hold no state: the running agent supplies what they read through
-// AgentApiBackend. Handlers run on the server's worker threads, so the backend's functions
+// /api/v1/alerts, /api/v1/postgres/{statements,blocking,horizon} (documents collectors attach) and
+// the status page (agent/web). The routes hold no state: the running agent supplies what they read
+// through AgentApiBackend. Handlers run on the server's worker threads, so the backend's functions
 // must be thread-safe; RegisterAgentApi itself is called once, before the server starts.
 #pragma once
 
