@@ -11,44 +11,19 @@
 #include "agent/base/labels.h"
 #include "rules/promql/parser.h"
 #include "rules/template.h"
+#include "rules/yaml_reader.h"
 
 namespace vigil::rules {
 namespace {
 
 // yaml-cpp reports errors by exception; they stop in this file.
-class Loader {
+class Loader : private YamlReader {
  public:
-  explicit Loader(std::string path) : path_(std::move(path)) {}
-
-  Status Err(const YAML::Node& n, const std::string& msg) const {
-    const YAML::Mark m = n.Mark();
-    return Status::InvalidArgument(path_ + ":" + std::to_string(m.line + 1) + ":" +
-                                   std::to_string(m.column + 1) + ": " + msg);
-  }
-
-  Status CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed,
-                   const std::string& what) const {
-    if (!map.IsMap()) return Err(map, what + " must be a mapping");
-    for (const auto& kv : map) {
-      std::string key = kv.first.as<std::string>();
-      if (!allowed.count(key)) {
-        return Err(kv.first, "field " + key + " not found in " + what);
-      }
-    }
-    return Status::Ok();
-  }
+  explicit Loader(std::string path) : YamlReader(path), path_(std::move(path)) {}
 
   Result<std::string> Scalar(const YAML::Node& n, const std::string& what) const {
     if (!n.IsScalar()) return Err(n, what + " must be a string");
     return n.as<std::string>();
-  }
-
-  Result<std::int64_t> DurationField(const YAML::Node& n, const std::string& what) const {
-    auto s = Scalar(n, what);
-    if (!s.ok()) return s.status();
-    auto d = ParseDuration(*s);
-    if (!d.ok()) return Err(n, what + ": " + d.status().message());
-    return d->count();
   }
 
   Result<std::vector<std::pair<std::string, std::string>>> StringMap(
@@ -97,12 +72,12 @@ class Loader {
       return Err(n["expr"], ctx("could not parse expression: " + parsed.status().message()));
     }
     if (n["for"]) {
-      auto d = DurationField(n["for"], "for");
+      auto d = DurationMs(n["for"], "for");
       if (!d.ok()) return d.status();
       r.for_ms = *d;
     }
     if (n["keep_firing_for"]) {
-      auto d = DurationField(n["keep_firing_for"], "keep_firing_for");
+      auto d = DurationMs(n["keep_firing_for"], "keep_firing_for");
       if (!d.ok()) return d.status();
       r.keep_firing_for_ms = *d;
     }
@@ -152,8 +127,7 @@ class Loader {
     try {
       root = YAML::Load(content);
     } catch (const YAML::Exception& e) {
-      return Status::InvalidArgument(path_ + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                     std::to_string(e.mark.column + 1) + ": " + e.msg);
+      return Err(e);
     }
     RuleFileConfig out;
     out.path = path_;
@@ -181,7 +155,7 @@ class Loader {
           return Err(g["name"], "groupname: \"" + gc.name + "\" is repeated in the same file");
         }
         if (g["interval"]) {
-          auto d = DurationField(g["interval"], "interval");
+          auto d = DurationMs(g["interval"], "interval");
           if (!d.ok()) return d.status();
           gc.interval_ms = *d;
         }
@@ -205,8 +179,7 @@ class Loader {
         out.groups.push_back(std::move(gc));
       }
     } catch (const YAML::Exception& e) {
-      return Status::InvalidArgument(path_ + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                     std::to_string(e.mark.column + 1) + ": " + e.msg);
+      return Err(e);
     }
     return out;
   }

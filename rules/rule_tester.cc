@@ -18,6 +18,7 @@
 #include "rules/promql/memory_storage.h"
 #include "rules/promql/parser.h"
 #include "rules/promql/series_notation.h"
+#include "rules/yaml_reader.h"
 
 namespace vigil::rules {
 namespace {
@@ -94,10 +95,10 @@ class StorageAppender final : public Appender {
   promql::MemoryStorage* s_;
 };
 
-class FileRunner {
+class FileRunner : private YamlReader {
  public:
   FileRunner(std::string path, const promql::EngineOptions& opts)
-      : path_(std::move(path)), engine_(opts) {}
+      : YamlReader(path), path_(std::move(path)), engine_(opts) {}
 
   RuleTestFileResult Run() {
     RuleTestFileResult r;
@@ -116,28 +117,6 @@ class FileRunner {
   }
 
  private:
-  Status Err(const YAML::Node& n, const std::string& msg) const {
-    return Status::InvalidArgument(path_ + ":" + std::to_string(n.Mark().line + 1) + ":" +
-                                   std::to_string(n.Mark().column + 1) + ": " + msg);
-  }
-
-  Status CheckKeys(const YAML::Node& n, const std::set<std::string>& allowed,
-                   const std::string& what) const {
-    if (!n.IsMap()) return Err(n, what + " must be a mapping");
-    for (const auto& kv : n) {
-      if (!allowed.count(kv.first.as<std::string>())) {
-        return Err(kv.first, "field " + kv.first.as<std::string>() + " not found in " + what);
-      }
-    }
-    return Status::Ok();
-  }
-
-  Result<std::int64_t> Dur(const YAML::Node& n) const {
-    auto d = ParseDuration(n.as<std::string>());
-    if (!d.ok()) return Err(n, d.status().message());
-    return d->count();
-  }
-
   Status Load() {
     try {
       root_ = YAML::LoadFile(path_);
@@ -146,7 +125,7 @@ class FileRunner {
                     "unit test file");
       if (!s.ok()) return s;
       if (root_["evaluation_interval"]) {
-        auto d = Dur(root_["evaluation_interval"]);
+        auto d = DurationMs(root_["evaluation_interval"]);
         if (!d.ok()) return d.status();
         eval_interval_ = *d;
       }
@@ -179,8 +158,7 @@ class FileRunner {
         }
       }
     } catch (const YAML::Exception& e) {
-      return Status::InvalidArgument(path_ + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                     std::to_string(e.mark.column + 1) + ": " + e.msg);
+      return Err(e);
     }
     std::filesystem::path dir = std::filesystem::path(path_).parent_path();
     for (const auto& rf : root_["rule_files"]) {
@@ -213,7 +191,7 @@ class FileRunner {
     if (tg["external_url"]) gopts.external_url = tg["external_url"].as<std::string>();
     std::int64_t interval = eval_interval_;
     if (tg["interval"]) {
-      auto d = Dur(tg["interval"]);
+      auto d = DurationMs(tg["interval"]);
       if (!d.ok()) return {d.status().message()};
       interval = *d;
     }
@@ -262,7 +240,7 @@ class FileRunner {
     std::int64_t max_eval = 0;
     for (const auto& at : tg["alert_rule_test"]) {
       AlertTest t;
-      auto d = Dur(at["eval_time"]);
+      auto d = DurationMs(at["eval_time"]);
       if (!d.ok()) return {d.status().message()};
       t.eval_time = *d;
       t.eval_time_text = FormatDuration(Duration(*d));
@@ -282,7 +260,7 @@ class FileRunner {
       alert_tests.push_back(std::move(t));
     }
     for (const auto& pt : tg["promql_expr_test"]) {
-      auto d = Dur(pt["eval_time"]);
+      auto d = DurationMs(pt["eval_time"]);
       if (!d.ok()) return {d.status().message()};
       max_eval = std::max(max_eval, *d);
     }
@@ -340,7 +318,7 @@ class FileRunner {
     }
     for (const auto& pt : tg["promql_expr_test"]) {
       std::string expr = pt["expr"].as<std::string>();
-      std::int64_t at = *Dur(pt["eval_time"]);
+      std::int64_t at = *DurationMs(pt["eval_time"]);
       std::string where =
           "    expr: " + promql::QuoteString(expr) + ", time: " + FormatDuration(Duration(at));
       auto parsed = promql::ParseExpr(expr);
