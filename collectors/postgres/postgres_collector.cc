@@ -89,6 +89,9 @@ Status PostgresCollector::Collect(const CollectContext& ctx, MetricSink& sink) {
     ViewResult(sink, v.name, v.fn(main_, *info, sink), &failures);
     ++views;
   }
+  ViewResult(sink, "pg_stat_activity_top",
+             CollectActivityTop(main_, *info, config_.activity_top_n, sink), &failures);
+  ++views;
   CollectDatabases(ctx, *info, sink, &failures);
   views += 2;
 

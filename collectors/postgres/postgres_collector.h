@@ -29,6 +29,7 @@ struct PostgresConfig {
   int max_db_connections = 4;
   int table_limit = 200;        // tables and indexes per database
   int freeze_table_limit = 10;  // tables by relfrozenxid age per database
+  int activity_top_n = 20;      // (application, user) session groups and wait events
   bool statements = true;
   StatementsOptions statements_options;
   Duration statements_interval{60000};

@@ -22,6 +22,7 @@ void ParsePostgresConfig(const ConfigNode& node, CollectorSpec& spec) {
   c.max_db_connections = static_cast<int>(node.Int("max_db_connections", 4, 1, 64));
   c.table_limit = static_cast<int>(node.Int("table_limit", 200, 1, 100000));
   c.freeze_table_limit = static_cast<int>(node.Int("freeze_table_limit", 10, 1, 1000));
+  c.activity_top_n = static_cast<int>(node.Int("activity_top_n", 20, 1, 1000));
   c.max_connection_age = node.GetDuration("max_connection_age", Duration(3600000));
   if (auto st = node.Child("statements"); st && !st->IsNull()) {
     c.statements = st->Bool("enabled", true);

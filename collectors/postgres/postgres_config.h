@@ -7,8 +7,8 @@
 namespace vigil {
 
 // Reads dsn, password|password_file, databases (auto or a list), max_db_connections,
-// table_limit, freeze_table_limit, max_connection_age, statements {enabled, top_n, interval,
-// text_length}.
+// table_limit, freeze_table_limit, activity_top_n, max_connection_age, statements {enabled, top_n,
+// interval, text_length}.
 void ParsePostgresConfig(const ConfigNode& node, CollectorSpec& spec);
 
 }  // namespace vigil

@@ -77,4 +77,45 @@ Status CollectStatActivity(QueryRunner& db, const ServerInfo&, MetricSink& sink)
   return Status::Ok();
 }
 
+Status CollectActivityTop(QueryRunner& db, const ServerInfo&, int limit, MetricSink& sink) {
+  // application_name is whatever a client sets (at most 63 bytes): the groups are bounded by
+  // `limit`, the rest counted together.
+  Result<QueryResult> r = db.Query(
+      "SELECT coalesce(application_name, '') AS application_name, "
+      "coalesce(usename::text, '') AS usename, count(*) AS count "
+      "FROM pg_stat_activity WHERE backend_type = 'client backend' "
+      "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2");
+  if (!r.ok()) return r.status().WithContext("sessions by application");
+  double other = 0;
+  for (std::size_t i = 0; i < r->rows.size(); ++i) {
+    double n = r->Number(i, "count").value_or(0);
+    if (i >= static_cast<std::size_t>(limit)) {
+      other += n;
+      continue;
+    }
+    sink.Gauge("pg_stat_activity_sessions",
+               "Client sessions by application_name and user (the activity_top_n largest groups)",
+               {{"application_name", std::string(r->Text(i, "application_name"))},
+                {"usename", std::string(r->Text(i, "usename"))}},
+               n);
+  }
+  sink.Gauge("pg_stat_activity_sessions_other",
+             "Client sessions outside the activity_top_n largest (application_name, user) groups",
+             {}, other);
+  Result<QueryResult> w = db.Query(
+      "SELECT wait_event_type, wait_event, count(*) AS count FROM pg_stat_activity "
+      "WHERE backend_type = 'client backend' AND state = 'active' AND wait_event IS NOT NULL "
+      "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT " +
+      std::to_string(limit));
+  if (!w.ok()) return w.status().WithContext("waits by event");
+  for (std::size_t i = 0; i < w->rows.size(); ++i) {
+    sink.Gauge("pg_stat_activity_wait_event_count",
+               "Active client sessions by the event they wait on (the activity_top_n most common)",
+               {{"wait_event_type", std::string(w->Text(i, "wait_event_type"))},
+                {"wait_event", std::string(w->Text(i, "wait_event"))}},
+               w->Number(i, "count").value_or(0));
+  }
+  return Status::Ok();
+}
+
 }  // namespace vigil

@@ -64,5 +64,8 @@ Status CollectStatArchiver(QueryRunner& db, const ServerInfo& info, MetricSink& 
 Status CollectTableUsage(QueryRunner& db, const ServerInfo& info, int limit, MetricSink& sink);
 // Per database: the `limit` tables with the oldest relfrozenxid.
 Status CollectTableFreezeAge(QueryRunner& db, const ServerInfo& info, int limit, MetricSink& sink);
+// Client sessions by (application_name, usename), the `limit` largest groups and the rest as
+// one count; active sessions by the wait event they wait on (the `limit` most common).
+Status CollectActivityTop(QueryRunner& db, const ServerInfo& info, int limit, MetricSink& sink);
 
 }  // namespace vigil

@@ -166,6 +166,7 @@ TEST_CASE(
   PgConnection holder, waiter;
   REQUIRE(holder.Connect(pg.As("postgres")).ok());
   REQUIRE(waiter.Connect(pg.As("postgres")).ok());
+  Exec(waiter, "SET application_name = 'orders-report'");
   Exec(holder, "BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
   std::thread blocked([&] { (void)waiter.Query("SELECT count(*) FROM orders"); });
   Snapshot locked;
@@ -176,6 +177,12 @@ TEST_CASE(
   }
   CHECK(FindValue(locked, "pg_locks_waiting_sessions", {{"datname", "postgres"}}) >= 1);
   CHECK(FindValue(locked, "pg_locks_count", {{"mode", "accessexclusivelock"}}) >= 1);
+  // Who waits on what: the waiter by its application and user, and by its wait event.
+  CHECK(FindValue(locked, "pg_stat_activity_sessions",
+                  {{"application_name", "orders-report"}, {"usename", "postgres"}}) == 1);
+  CHECK(FindValue(locked, "pg_stat_activity_wait_event_count",
+                  {{"wait_event_type", "Lock"}, {"wait_event", "relation"}}) >= 1);
+  CHECK(FindValue(locked, "pg_stat_activity_sessions_other") == 0);
   Exec(holder, "COMMIT");
   blocked.join();
 

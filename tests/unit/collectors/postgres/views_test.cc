@@ -76,6 +76,36 @@ TEST_CASE("pg_stat_activity fills every state with 0 and counts waits", "[postgr
                   {{"datname", "shop"}}) == 95);
 }
 
+TEST_CASE("Sessions by application and user: the largest groups, the rest counted together",
+          "[postgres]") {
+  ScriptedRunner db;
+  db.script.push_back(
+      {"AS usename", Table({"application_name", "usename", "count"}, {{"shop", "app", "12"},
+                                                                      {"", "postgres", "3"},
+                                                                      {"psql", "ops", "2"},
+                                                                      {"other", "x", "1"}})});
+  db.script.push_back({"wait_event IS NOT NULL",
+                       Table({"wait_event_type", "wait_event", "count"},
+                             {{"Lock", "transactionid", "4"}, {"LWLock", "WALWrite", "1"}})});
+  MetricSink sink;
+  REQUIRE(CollectActivityTop(db, ServerInfo{150000}, 2, sink).ok());
+  Snapshot s = sink.Take();
+  CHECK(FindValue(s, "pg_stat_activity_sessions",
+                  {{"application_name", "shop"}, {"usename", "app"}}) == 12);
+  CHECK(FindValue(s, "pg_stat_activity_sessions",
+                  {{"application_name", ""}, {"usename", "postgres"}}) == 3);
+  // Past the limit: counted, not exported by name (a client named "other" included).
+  CHECK_FALSE(
+      FindValue(s, "pg_stat_activity_sessions", {{"application_name", "psql"}}).has_value());
+  CHECK_FALSE(
+      FindValue(s, "pg_stat_activity_sessions", {{"application_name", "other"}}).has_value());
+  CHECK(FindValue(s, "pg_stat_activity_sessions_other") == 3);
+  CHECK(FindValue(s, "pg_stat_activity_wait_event_count",
+                  {{"wait_event_type", "Lock"}, {"wait_event", "transactionid"}}) == 4);
+  REQUIRE(db.ran.size() == 2);
+  CHECK(db.ran[1].find("LIMIT 2") != std::string::npos);  // the waits are bounded in SQL
+}
+
 TEST_CASE("Version-specific queries: PG13 total_exec_time, PG14 toplevel, PG17 renames",
           "[postgres]") {
   CHECK(StatementsQuery(120000).find("total_time,") != std::string::npos);
