@@ -247,6 +247,9 @@ TEST_CASE("postgres families match Debian's prometheus-postgres-exporter 0.11",
       {"pg_wal_size_bytes", "postgres_exporter 0.13+'s wal collector name"},
       {"pg_stat_archiver_last_failed_age", "vigil's: seconds since the last failure"},
       {"pg_stat_archiver_failing", "vigil's: the last archive attempt failed"},
+      {"pg_stat_activity_sessions", "vigil's: sessions by application_name and user, top N"},
+      {"pg_stat_activity_sessions_other", "vigil's: sessions outside those top N groups"},
+      {"pg_stat_activity_wait_event_count", "vigil's: active sessions by wait_event"},
   };
   std::size_t shared = CompareShapes(our_shapes, their_shapes, vigil_only);
   CHECK(shared >= 60);
