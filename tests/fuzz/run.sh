@@ -42,6 +42,7 @@ done
 BUILD=${VIGIL_FUZZ_BUILD_DIR:-build/fuzz}
 
 command -v clang++-14 >/dev/null || { echo "run.sh: clang++-14 is missing (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 2; }
+mkdir -p "$BUILD"
 if [ ! -f "$BUILD/build.ninja" ]; then
   CC=clang-14 CXX=clang++-14 cmake -S tests/fuzz/project -B "$BUILD" -G Ninja \
     -DCMAKE_BUILD_TYPE=None >"$BUILD.configure.log" 2>&1 ||
