@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/base/log.h"
-#include "collectors/scrape/text_parser.h"
+#include "agent/base/text_parser.h"
 
 namespace vigil {
 

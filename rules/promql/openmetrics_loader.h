@@ -1,8 +1,8 @@
 // Loads samples with timestamps from OpenMetrics / Prometheus text into a MemoryStorage.
 //
-// Accepts `name{label="value",...} value [timestamp]` lines with timestamps in seconds (as
-// `promtool tsdb create-blocks-from openmetrics` reads them); `#` lines and "# EOF" are
-// skipped. Samples without a timestamp get `default_ts`. Thread-compatible.
+// Reads the text with the scrape's parser in its OpenMetrics mode (agent/base/text_parser.h):
+// timestamps in seconds, as `promtool tsdb create-blocks-from openmetrics` reads them. Samples
+// without a timestamp get `default_ts`. Thread-compatible.
 #pragma once
 
 #include <string_view>
@@ -12,7 +12,7 @@
 
 namespace vigil::promql {
 
-// Errors name the line: "line 12: ...".
+// The first bad line is the error: "line 12: ..."; nothing is loaded then.
 Status LoadOpenMetrics(std::string_view text, MemoryStorage* out, TimestampMs default_ts = 0);
 
 }  // namespace vigil::promql

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "collectors/scrape/text_parser.h"
+#include "agent/base/text_parser.h"
 
 namespace {
 

@@ -2,9 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "agent/base/text_parser.h"
 #include "agent/base/utf8.h"
 #include "agent/core/self_metrics.h"
-#include "collectors/scrape/text_parser.h"
 
 namespace vigil {
 namespace {

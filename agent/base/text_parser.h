@@ -1,4 +1,7 @@
-// A parser of the Prometheus text exposition format 0.0.4.
+// A parser of the Prometheus text exposition format 0.0.4, and of OpenMetrics text as
+// `promtool tsdb create-blocks-from openmetrics` reads it (TextFormat::kOpenMetrics: timestamps
+// in seconds with a fraction; TYPE info, stateset, gaugehistogram and unknown read as untyped;
+// "# EOF" and "# UNIT" are comments). Scrapes and `vigil query --data` both read text here.
 //
 // Reads `# HELP` and `# TYPE` lines, samples with escaped label values, NaN/+Inf/-Inf and
 // optional millisecond timestamps. Samples of histograms (`_bucket`, `_sum`, `_count`) and
@@ -17,6 +20,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +47,14 @@ struct ExpositionLimits {
 
 inline constexpr std::size_t kMaxStoredErrors = 100;
 
+enum class TextFormat : std::uint8_t { kPrometheus, kOpenMetrics };
+
+struct TextFormatOptions {
+  TextFormat format = TextFormat::kPrometheus;
+  // What a sample without a timestamp gets (0 in a scrape: the collection time applies).
+  TimestampMs default_timestamp = 0;
+};
+
 struct ParsedExposition {
   Snapshot families;                    // empty when limit_error is set
   std::vector<ExpositionError> errors;  // the first kMaxStoredErrors bad lines
@@ -52,7 +64,8 @@ struct ParsedExposition {
   std::string limit_error;
 };
 
-ParsedExposition ParseExposition(std::string_view text, const ExpositionLimits& limits = {});
+ParsedExposition ParseExposition(std::string_view text, const ExpositionLimits& limits = {},
+                                 const TextFormatOptions& options = {});
 
 // Parses a sample value as the format allows: a Go float, "NaN", "+Inf", "-Inf".
 bool ParseExpositionValue(std::string_view text, double& out);

@@ -1,4 +1,4 @@
-#include "collectors/scrape/text_parser.h"
+#include "agent/base/text_parser.h"
 
 #include <algorithm>
 #include <charconv>
@@ -206,7 +206,8 @@ std::optional<MetricType> TypeFromName(std::string_view t) {
 
 class Parser {
  public:
-  explicit Parser(const ExpositionLimits& limits) : limits_(limits) {}
+  Parser(const ExpositionLimits& limits, const TextFormatOptions& options)
+      : limits_(limits), options_(options) {}
 
   ParsedExposition Run(std::string_view text) {
     std::size_t number = 0;
@@ -310,13 +311,10 @@ class Parser {
       return Error("invalid value \"" + Cut(value_text) + "\"");
     }
     p.SkipBlanks();
-    TimestampMs timestamp = 0;
+    TimestampMs timestamp = options_.default_timestamp;
     if (!p.AtEnd()) {
       std::string_view ts = p.Token();
-      auto [ptr, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), timestamp);
-      if (ec != std::errc() || ptr != ts.data() + ts.size()) {
-        return Error("invalid timestamp \"" + Cut(ts) + "\"");
-      }
+      if (!ParseTimestamp(ts, timestamp)) return Error("invalid timestamp \"" + Cut(ts) + "\"");
       p.SkipBlanks();
       if (!p.AtEnd()) return Error("unexpected text after timestamp");
     }
@@ -393,6 +391,11 @@ class Parser {
     std::string_view type_name = p.Token();
     p.SkipBlanks();
     std::optional<MetricType> type = TypeFromName(type_name);
+    if (!type && options_.format == TextFormat::kOpenMetrics &&
+        (type_name == "info" || type_name == "stateset" || type_name == "gaugehistogram" ||
+         type_name == "unknown")) {
+      type = MetricType::kUntyped;
+    }
     if (!type || !p.AtEnd()) {
       return Error("invalid metric type \"" + Cut(std::string(type_name) + std::string(p.Rest())) +
                    "\"");
@@ -406,7 +409,24 @@ class Parser {
     e->family.type = *type;
   }
 
+  // Milliseconds in the text format; seconds with an optional fraction in OpenMetrics (cut to
+  // whole milliseconds, and only within the range a TimestampMs holds).
+  bool ParseTimestamp(std::string_view text, TimestampMs& out) const {
+    if (options_.format == TextFormat::kPrometheus) {
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+      return ec == std::errc() && ptr == text.data() + text.size();
+    }
+    double seconds = 0;
+    if (!ParseExpositionValue(text, seconds) || !std::isfinite(seconds) ||
+        std::fabs(seconds) > 9e15) {
+      return false;
+    }
+    out = static_cast<TimestampMs>(seconds * 1000);
+    return true;
+  }
+
   const ExpositionLimits& limits_;
+  const TextFormatOptions& options_;
   bool over_sample_limit_ = false;
   ParsedExposition out_;
   std::vector<Entry> entries_;
@@ -440,8 +460,9 @@ bool ParseExpositionValue(std::string_view text, double& out) {
   return ec == std::errc() && ptr == text.data() + text.size();
 }
 
-ParsedExposition ParseExposition(std::string_view text, const ExpositionLimits& limits) {
-  return Parser(limits).Run(text);
+ParsedExposition ParseExposition(std::string_view text, const ExpositionLimits& limits,
+                                 const TextFormatOptions& options) {
+  return Parser(limits, options).Run(text);
 }
 
 }  // namespace vigil

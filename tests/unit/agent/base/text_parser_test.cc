@@ -1,4 +1,4 @@
-#include "collectors/scrape/text_parser.h"
+#include "agent/base/text_parser.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -288,6 +288,43 @@ TEST_CASE("exposition: limits stop the parse and leave no partial result", "[scr
   for (int i = 0; i < 100'000; ++i) help += "# HELP h" + std::to_string(i) + " text\n";
   ParsedExposition declared = ParseExposition(help, limits);
   CHECK(declared.limit_error == "line 11: more than 10 metric families (sample_limit 10)");
+}
+
+TEST_CASE("openmetrics: timestamps in seconds, its types, # EOF; default timestamp", "[scrape]") {
+  const std::string text =
+      "# TYPE up gauge\n"
+      "# UNIT up_seconds seconds\n"
+      "up{job=\"a\"} 1 1700000000.25\n"
+      "up{job=\"b\"} 0\n"
+      "# TYPE build info\n"
+      "build_info{version=\"1\"} 1 10\n"
+      "# TYPE feature stateset\n"
+      "feature{feature=\"x\"} 1\n"
+      "# EOF\n";
+  ParsedExposition p = ParseExposition(text, {}, TextFormatOptions{TextFormat::kOpenMetrics, 5000});
+  for (const auto& e : p.errors) UNSCOPED_INFO(e.message);
+  REQUIRE(p.errors.empty());
+  const MetricFamily& up = Family(p.families, "up");
+  REQUIRE(up.samples.size() == 2);
+  CHECK(up.samples[0].timestamp == 1700000000250);
+  CHECK(up.samples[1].timestamp == 5000);  // no timestamp: the default
+  CHECK(Family(p.families, "build_info").samples[0].timestamp == 10000);
+  CHECK(Family(p.families, "feature").type == MetricType::kUntyped);
+
+  // The same text in the Prometheus format: a fraction is no millisecond timestamp, and
+  // info is no type there.
+  ParsedExposition text_format = ParseExposition(text);
+  CHECK(text_format.error_count == 3);
+}
+
+TEST_CASE("openmetrics: a timestamp out of range or not finite is a bad line", "[scrape]") {
+  for (const char* ts : {"1e300", "NaN", "+Inf", "-9.3e15", "12x"}) {
+    ParsedExposition p = ParseExposition(std::string("x 1 ") + ts + "\n", {},
+                                         TextFormatOptions{TextFormat::kOpenMetrics, 0});
+    INFO(ts);
+    REQUIRE(p.error_count == 1);
+    CHECK(p.errors[0].message.find("invalid timestamp") != std::string::npos);
+  }
 }
 
 }  // namespace
