@@ -15,7 +15,7 @@
 #include "agent/base/metric.h"
 #include "agent/base/status.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct CollectContext {
   TimestampMs now = 0;       // when this cycle started
@@ -37,4 +37,4 @@ struct CollectorSpec {
   std::function<std::unique_ptr<Collector>()> make;
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

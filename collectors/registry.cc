@@ -8,7 +8,7 @@
 #include "collectors/redis/redis_config.h"
 #include "collectors/scrape/scrape_config.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 std::vector<CollectorSpec> NoDefaults() { return {}; }
@@ -42,4 +42,4 @@ const CollectorKind* FindCollectorKind(std::string_view name) {
   return nullptr;
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -10,7 +10,7 @@
 #include "agent/base/config_node.h"
 #include "collectors/collector.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct CollectorKind {
   std::string_view name;  // the config section holding a list of instances
@@ -26,4 +26,4 @@ struct CollectorKind {
 std::span<const CollectorKind> CollectorKinds();
 const CollectorKind* FindCollectorKind(std::string_view name);
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -97,9 +97,10 @@ Status App::Apply(Config config) {
   // Sources the new config no longer has: their series end now (stale markers) and leave the
   // window after retention, instead of answering queries for the whole lookback.
   std::set<std::string> kept;
-  for (const CollectorSpec& spec : config.collectors) kept.insert(spec.kind + "/" + spec.target);
+  for (const collectors::CollectorSpec& spec : config.collectors)
+    kept.insert(spec.kind + "/" + spec.target);
   TimestampMs now = SystemClock::Get().Now();
-  for (const CollectorSpec& spec : config_.collectors) {
+  for (const collectors::CollectorSpec& spec : config_.collectors) {
     std::string source = spec.kind + "/" + spec.target;
     if (kept.count(source)) continue;
     window_.DropSource(source, now);

@@ -52,9 +52,9 @@ void ParseWeb(const ConfigNode& root, Config& config) {
 }
 
 void ParseCollectors(const ConfigNode& root, Config& config) {
-  for (const CollectorKind& kind : CollectorKinds()) {
+  for (const collectors::CollectorKind& kind : collectors::CollectorKinds()) {
     if (kind.parse == nullptr || !root.Has(kind.name)) {
-      for (CollectorSpec spec : kind.defaults()) {
+      for (collectors::CollectorSpec spec : kind.defaults()) {
         if (spec.interval.count() == 0) spec.interval = config.global.collect_interval;
         if (spec.timeout.count() == 0) spec.timeout = config.global.collect_timeout;
         config.collectors.push_back(std::move(spec));
@@ -67,7 +67,7 @@ void ParseCollectors(const ConfigNode& root, Config& config) {
         entry.Error("want a mapping with at least \"name\"");
         continue;
       }
-      CollectorSpec spec;
+      collectors::CollectorSpec spec;
       spec.kind = std::string(kind.name);
       spec.target = entry.RequiredString("name");
       if (!spec.target.empty() && !names.insert(spec.target).second) {

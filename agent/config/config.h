@@ -55,7 +55,7 @@ struct Config {
   GlobalConfig global;
   WebConfig web;
   // Every collector instance, defaults included, with interval and timeout resolved.
-  std::vector<CollectorSpec> collectors;
+  std::vector<collectors::CollectorSpec> collectors;
   std::vector<std::string> rule_files;  // globs, relative ones resolved against the file's dir
   AlertingConfig alerting;
   std::vector<remote::RemoteWriteConfig> remote_write;

@@ -18,8 +18,8 @@ struct Scheduler::Shared {
 };
 
 struct Scheduler::Instance {
-  CollectorSpec spec;
-  std::unique_ptr<Collector> collector;
+  collectors::CollectorSpec spec;
+  std::unique_ptr<collectors::Collector> collector;
   CollectionStore::Key key;
   // Below: guarded by Shared::mu (another object, so the analysis cannot check it).
   TimestampMs next_due = 0;
@@ -28,13 +28,13 @@ struct Scheduler::Instance {
   TimestampMs started_at = 0;
 };
 
-Scheduler::Scheduler(std::vector<CollectorSpec> specs, CollectionStore* store, const Clock* clock,
-                     std::size_t max_threads)
+Scheduler::Scheduler(std::vector<collectors::CollectorSpec> specs, CollectionStore* store,
+                     const Clock* clock, std::size_t max_threads)
     : clock_(clock), shared_(std::make_shared<Shared>()), pool_(max_threads, "vigil-collect") {
   shared_->store = store;
   TimestampMs now = clock_->Now();
   std::set<CollectionStore::Key> keys;
-  for (CollectorSpec& spec : specs) {
+  for (collectors::CollectorSpec& spec : specs) {
     auto inst = std::make_shared<Instance>();
     inst->key = {spec.kind, spec.target};
     inst->collector = spec.make();
@@ -146,7 +146,7 @@ void Scheduler::Tick() {
 void Scheduler::Dispatch(const std::shared_ptr<Instance>& inst, TimestampMs now) {
   std::shared_ptr<Shared> shared = shared_;
   auto run = [inst, shared, now] {
-    CollectContext ctx{now, now + inst->spec.timeout.count()};
+    collectors::CollectContext ctx{now, now + inst->spec.timeout.count()};
     MetricSink sink;
     Status status;
     auto t0 = std::chrono::steady_clock::now();

@@ -23,8 +23,8 @@ namespace vigil {
 class Scheduler {
  public:
   // REQUIRES: store and clock outlive the scheduler.
-  Scheduler(std::vector<CollectorSpec> specs, CollectionStore* store, const Clock* clock,
-            std::size_t max_threads = 32);
+  Scheduler(std::vector<collectors::CollectorSpec> specs, CollectionStore* store,
+            const Clock* clock, std::size_t max_threads = 32);
   ~Scheduler();  // Stop()
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;

@@ -11,7 +11,7 @@
 #include "agent/base/log.h"
 #include "collectors/postgres/pg_connection.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 std::string OneLine(std::string msg) {
@@ -139,4 +139,4 @@ Result<QueryResult> AdminConnection::Query(std::string_view sql) {
   return ToQueryResult(last.get());
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -16,7 +16,7 @@
 
 struct pg_conn;
 
-namespace vigil {
+namespace vigil::collectors {
 
 class AdminConnection final : public QueryRunner {
  public:
@@ -44,4 +44,4 @@ class AdminConnection final : public QueryRunner {
   std::string where_;  // DescribeDsn of the DSN, for messages
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

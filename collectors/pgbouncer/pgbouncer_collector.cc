@@ -5,7 +5,7 @@
 #include "agent/base/log.h"
 #include "collectors/pgbouncer/pgbouncer_views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 PgbouncerCollector::PgbouncerCollector(PgbouncerConfig config) : config_(std::move(config)) {}
 
@@ -39,4 +39,4 @@ Status PgbouncerCollector::Collect(const CollectContext& scheduler_ctx, MetricSi
   return status;
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

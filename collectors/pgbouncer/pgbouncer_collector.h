@@ -15,7 +15,7 @@
 #include "collectors/collector.h"
 #include "collectors/pgbouncer/admin_connection.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct PgbouncerConfig {
   std::string name;
@@ -34,4 +34,4 @@ class PgbouncerCollector final : public Collector {
   std::string last_error_;
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -4,7 +4,7 @@
 
 #include "collectors/pgbouncer/pgbouncer_collector.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 void ParsePgbouncerConfig(const ConfigNode& node, CollectorSpec& spec) {
   PgbouncerConfig config;
@@ -31,4 +31,4 @@ void ParsePgbouncerConfig(const ConfigNode& node, CollectorSpec& spec) {
   spec.make = [config] { return std::make_unique<PgbouncerCollector>(config); };
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 // One numeric column of a SHOW result and the metric it becomes.
@@ -183,4 +183,4 @@ Status CollectPgbouncerViews(QueryRunner& runner, MetricSink& sink) {
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

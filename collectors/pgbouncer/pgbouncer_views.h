@@ -15,7 +15,7 @@
 #include "agent/base/status.h"
 #include "collectors/postgres/query_runner.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 // The SHOW commands run, in order.
 inline constexpr const char* kPgbouncerCommands[] = {
@@ -28,4 +28,4 @@ void WritePgbouncerResult(std::string_view command, const QueryResult& result, M
 // first failure and returns it (with the command named); what was read before stays written.
 Status CollectPgbouncerViews(QueryRunner& runner, MetricSink& sink);
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -2,7 +2,7 @@
 
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 Status CollectBgwriter(QueryRunner& db, const ServerInfo& info, MetricSink& sink) {
   // PG17 moved the checkpoint columns to pg_stat_checkpointer and dropped the backend ones.
@@ -44,4 +44,4 @@ Status CollectBgwriter(QueryRunner& db, const ServerInfo& info, MetricSink& sink
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

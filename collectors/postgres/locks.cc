@@ -6,7 +6,7 @@
 #include "collectors/postgres/query_redaction.h"
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 constexpr std::array<const char*, 9> kModes{
@@ -134,4 +134,4 @@ Status CollectLocks(QueryRunner& db, const ServerInfo& info, MetricSink& sink) {
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

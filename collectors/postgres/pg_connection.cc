@@ -7,7 +7,7 @@
 
 #include "agent/base/log.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 std::string ErrorText(pg_conn* conn) {
@@ -149,4 +149,4 @@ std::string DescribeDsn(const std::string& dsn) {
   return out;
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

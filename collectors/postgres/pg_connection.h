@@ -14,7 +14,7 @@
 struct pg_conn;
 struct pg_result;
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct PgConnectOptions {
   std::string dsn;       // libpq keyword/value or URI; may lack the password
@@ -55,4 +55,4 @@ QueryResult ToQueryResult(const pg_result* res);
 // The DSN with any password removed, for logs and labels: "host=x port=5432 dbname=shop".
 std::string DescribeDsn(const std::string& dsn);
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -5,7 +5,7 @@
 #include "agent/base/log.h"
 #include "collectors/postgres/statements.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 void ViewResult(MetricSink& sink, const char* view, const Status& s, int* failures) {
@@ -175,4 +175,4 @@ void PostgresCollector::CollectDatabases(const CollectContext& ctx, const Server
   ViewResult(sink, "table_freeze_age", freeze_result, failures);
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -19,7 +19,7 @@
 #include "collectors/postgres/statement_tracker.h"
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct PostgresConfig {
   std::string name;
@@ -55,4 +55,4 @@ class PostgresCollector final : public Collector {
   std::string last_error_;
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

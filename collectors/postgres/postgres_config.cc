@@ -2,7 +2,7 @@
 
 #include "collectors/postgres/postgres_collector.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 void ParsePostgresConfig(const ConfigNode& node, CollectorSpec& spec) {
   PostgresConfig c;
@@ -40,4 +40,4 @@ void ParsePostgresConfig(const ConfigNode& node, CollectorSpec& spec) {
   spec.make = [c] { return std::make_unique<PostgresCollector>(c); };
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -4,7 +4,7 @@
 
 #include "agent/base/log.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 enum Class : unsigned char { kCode = 0, kLiteral = 1, kComment = 2 };
@@ -188,4 +188,4 @@ std::string RedactQueryText(std::string_view sql) {
   return out;
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -31,7 +31,7 @@
 #include <string>
 #include <string_view>
 
-namespace vigil {
+namespace vigil::collectors {
 
 // Hard bound on the text RedactQueryText looks at (callers cut shorter: pg_stat_activity texts
 // at 500 characters in SQL, pg_stat_statements texts at StatementsOptions::full_text_length).
@@ -40,4 +40,4 @@ inline constexpr std::size_t kMaxRedactedQueryBytes = 64 * 1024;
 // `sql` with each literal replaced by `?` (a run of adjacent literals by one `?`).
 std::string RedactQueryText(std::string_view sql);
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -13,7 +13,7 @@
 
 #include "agent/base/status.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 // A query's result as text: NULL is nullopt. Columns are looked up by name.
 struct QueryResult {
@@ -70,4 +70,4 @@ class QueryRunner {
   }
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -1,6 +1,6 @@
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 Status CollectReplication(QueryRunner& db, const ServerInfo& info, MetricSink& sink) {
   if (info.is_replica) {
@@ -38,4 +38,4 @@ Status CollectReplication(QueryRunner& db, const ServerInfo& info, MetricSink& s
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -2,7 +2,7 @@
 
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 // pg_replication_slots.wal_status (13+), exported as a state set: one series per state, 1 for
@@ -64,4 +64,4 @@ Status CollectReplicationSlots(QueryRunner& db, const ServerInfo& info, MetricSi
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -1,6 +1,6 @@
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 Result<ServerInfo> ProbeServer(QueryRunner& db, MetricSink& sink) {
   Result<QueryResult> r = db.Query(
@@ -28,4 +28,4 @@ Result<ServerInfo> ProbeServer(QueryRunner& db, MetricSink& sink) {
   return info;
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

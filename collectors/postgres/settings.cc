@@ -2,7 +2,7 @@
 
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 // The settings that matter on call, exported as pg_settings_<name>[_bytes|_seconds].
@@ -88,4 +88,4 @@ Status CollectSettings(QueryRunner& db, const ServerInfo&, MetricSink& sink) {
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

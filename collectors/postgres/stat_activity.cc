@@ -4,7 +4,7 @@
 
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 constexpr std::array<const char*, 6> kStates{"active",
@@ -118,4 +118,4 @@ Status CollectActivityTop(QueryRunner& db, const ServerInfo&, int limit, MetricS
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

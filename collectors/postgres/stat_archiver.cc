@@ -1,6 +1,6 @@
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 Status CollectStatArchiver(QueryRunner& db, const ServerInfo&, MetricSink& sink) {
   Result<QueryResult> r = db.Query(
@@ -35,4 +35,4 @@ Status CollectStatArchiver(QueryRunner& db, const ServerInfo&, MetricSink& sink)
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -2,7 +2,7 @@
 
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 constexpr std::array<ViewColumn, 17> kColumns{{
@@ -54,4 +54,4 @@ Status CollectStatDatabase(QueryRunner& db, const ServerInfo& info, MetricSink& 
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -2,7 +2,7 @@
 
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 // pg_stat_wal (PostgreSQL 14+), as pg_stat_wal_<column>_total. PostgreSQL 18 moved the
@@ -49,4 +49,4 @@ Status CollectStatWal(QueryRunner& db, const ServerInfo& info, MetricSink& sink)
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -6,7 +6,7 @@
 
 #include "collectors/postgres/query_redaction.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 // The rankings of the top-N sets: the field each ranks by and its label value.
@@ -252,4 +252,4 @@ std::string StatementTracker::DetailsJson() const {
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

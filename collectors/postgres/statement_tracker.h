@@ -26,7 +26,7 @@
 #include "agent/base/clock.h"
 #include "agent/base/metric.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct StatementKey {
   std::uint32_t userid = 0;
@@ -124,4 +124,4 @@ class StatementTracker {
   std::map<std::uint32_t, std::string> databases_, users_;
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -6,7 +6,7 @@
 
 #include "collectors/postgres/query_redaction.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 template <typename T>
@@ -107,4 +107,4 @@ Status ReadStatements(QueryRunner& db, const ServerInfo& info, TimestampMs now,
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -6,7 +6,7 @@
 #include "collectors/postgres/statement_tracker.h"
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 // One full read of pg_stat_statements(false), the reset time, and the tracker update; then
 // the text of statements new in the top sets. Emits deallocations. Version-aware (PG13+
@@ -17,4 +17,4 @@ Status ReadStatements(QueryRunner& db, const ServerInfo& info, TimestampMs now,
 // The SELECT that reads the counters for a server version (exposed for tests and benchmarks).
 std::string StatementsQuery(int version_num);
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -1,6 +1,6 @@
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 Status CollectTableFreezeAge(QueryRunner& db, const ServerInfo&, int limit, MetricSink& sink) {
   // Tables, materialized views and TOAST tables: the ones whose relfrozenxid holds the
@@ -29,4 +29,4 @@ Status CollectTableFreezeAge(QueryRunner& db, const ServerInfo&, int limit, Metr
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -2,7 +2,7 @@
 
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 constexpr std::array<ViewColumn, 19> kTableColumns{{
@@ -77,4 +77,4 @@ Status CollectTableUsage(QueryRunner& db, const ServerInfo&, int limit, MetricSi
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

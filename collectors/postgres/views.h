@@ -9,7 +9,7 @@
 #include "agent/base/metric.h"
 #include "collectors/postgres/query_runner.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct ServerInfo {
   int version_num = 0;  // server_version_num, e.g. 150004
@@ -68,4 +68,4 @@ Status CollectTableFreezeAge(QueryRunner& db, const ServerInfo& info, int limit,
 // one count; active sessions by the wait event they wait on (the `limit` most common).
 Status CollectActivityTop(QueryRunner& db, const ServerInfo& info, int limit, MetricSink& sink);
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -1,6 +1,6 @@
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 Status CollectWalDir(QueryRunner& db, const ServerInfo&, MetricSink& sink) {
   // pg_ls_waldir() is granted to pg_monitor; summed in the server, so one row whatever the
@@ -16,4 +16,4 @@ Status CollectWalDir(QueryRunner& db, const ServerInfo&, MetricSink& sink) {
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -1,6 +1,6 @@
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 Status CollectWraparound(QueryRunner& db, const ServerInfo&, MetricSink& sink) {
   // Ages in transactions (postgres_exporter's names say _seconds; the values are XID counts).
@@ -42,4 +42,4 @@ Status CollectWraparound(QueryRunner& db, const ServerInfo&, MetricSink& sink) {
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

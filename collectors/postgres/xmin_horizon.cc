@@ -4,7 +4,7 @@
 
 #include "collectors/postgres/views.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 // What can hold the xmin horizon back; every kind is exported (0: nothing holds it).
@@ -88,4 +88,4 @@ Status CollectXminHorizon(QueryRunner& db, const ServerInfo&, MetricSink& sink) 
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -8,7 +8,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 std::uint64_t ToU64(std::string_view s) {
@@ -260,4 +260,4 @@ double ProcReader::TicksPerSecond() {
   return ticks > 0 ? ticks : 100.0;
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

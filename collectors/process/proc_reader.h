@@ -15,7 +15,7 @@
 
 #include "agent/base/status.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct ProcStat {
   std::string comm;
@@ -81,4 +81,4 @@ class ProcReader {
 // Reads a whole small file; nullopt when it cannot be opened.
 std::optional<std::string> ReadSmallFile(const std::string& path);
 
-}  // namespace vigil
+}  // namespace vigil::collectors

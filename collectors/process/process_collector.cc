@@ -7,7 +7,7 @@
 #include <charconv>
 #include <limits>
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 constexpr char kPrefix[] = "namedprocess_namegroup_";
@@ -236,4 +236,4 @@ Status SelfProcessCollector::Collect(const CollectContext&, MetricSink& sink) {
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -17,7 +17,7 @@ namespace re2 {
 class RE2;
 }
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct ProcessMatch {
   std::vector<std::string> comm;  // exact names (any of)
@@ -74,4 +74,4 @@ class SelfProcessCollector final : public Collector {
   ProcReader reader_;
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -2,7 +2,7 @@
 
 #include "collectors/process/process_collector.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 void ParseProcessConfig(const ConfigNode& node, CollectorSpec& spec) {
   ProcessGroupConfig config;
@@ -42,4 +42,4 @@ std::vector<CollectorSpec> SelfProcessDefaults() {
   return {spec};
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -9,7 +9,7 @@
 #include "agent/base/log.h"
 #include "collectors/redis/redis_info.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 // Time left until `deadline` as a timeval; at least 1 ms so hiredis never blocks forever.
@@ -184,4 +184,4 @@ Status RedisCollector::CollectConnected(const CollectContext& ctx, MetricSink& s
   return Status::Ok();
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

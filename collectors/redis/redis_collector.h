@@ -18,7 +18,7 @@
 
 struct redisContext;
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct RedisConfig {
   std::string name;
@@ -49,4 +49,4 @@ class RedisCollector final : public Collector {
   SlowlogDigest slowlog_;
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -3,7 +3,7 @@
 #include "agent/base/url.h"
 #include "collectors/redis/redis_collector.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 void ParseRedisConfig(const ConfigNode& node, CollectorSpec& spec) {
   RedisConfig config;
@@ -25,4 +25,4 @@ void ParseRedisConfig(const ConfigNode& node, CollectorSpec& spec) {
   spec.make = [config] { return std::make_unique<RedisCollector>(config); };
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

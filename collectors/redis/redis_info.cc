@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cmath>
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 std::string_view Trim(std::string_view s) {
@@ -412,4 +412,4 @@ void WriteRedisInfoMetrics(const RedisInfo& info, double now_seconds, MetricSink
              1);
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -15,7 +15,7 @@
 
 #include "agent/base/metric.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 // `db0:keys=3,expires=1,avg_ttl=1500`
 struct RedisKeyspace {
@@ -82,4 +82,4 @@ std::optional<double> ParseRedisNumber(std::string_view text);
 // instance's `target`) are the sink's.
 void WriteRedisInfoMetrics(const RedisInfo& info, double now_seconds, MetricSink& sink);
 
-}  // namespace vigil
+}  // namespace vigil::collectors

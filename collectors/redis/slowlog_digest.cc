@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace vigil {
+namespace vigil::collectors {
 
 void SlowlogDigest::Update(const std::string& run_id, const std::vector<SlowlogEntry>& entries) {
   if (run_id != run_id_) {
@@ -31,4 +31,4 @@ void SlowlogDigest::Update(const std::string& run_id, const std::vector<SlowlogE
   last_duration_seconds_ = static_cast<double>(fresh.back()->duration_us) / 1e6;
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct SlowlogEntry {
   std::int64_t id = 0;
@@ -48,4 +48,4 @@ class SlowlogDigest {
   double last_duration_seconds_ = 0;
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

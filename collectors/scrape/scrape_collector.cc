@@ -11,7 +11,7 @@
 #include "agent/base/log.h"
 #include "agent/base/text_parser.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 ScrapeCollector::ScrapeCollector(ScrapeConfig config)
     : config_(std::move(config)),
@@ -173,4 +173,4 @@ Status ScrapeCollector::Collect(const CollectContext& scheduler_ctx, MetricSink&
   return status;
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

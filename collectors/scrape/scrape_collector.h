@@ -29,7 +29,7 @@ namespace httplib {
 class Client;
 }
 
-namespace vigil {
+namespace vigil::collectors {
 
 struct ScrapeConfig {
   std::string name;
@@ -75,4 +75,4 @@ class ScrapeCollector final : public Collector {
   bool over_limit_ = false;  // the last scrape failed a limit (and said so in the log)
 };
 
-}  // namespace vigil
+}  // namespace vigil::collectors

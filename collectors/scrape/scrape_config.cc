@@ -3,7 +3,7 @@
 #include "agent/base/url.h"
 #include "collectors/scrape/scrape_collector.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 void ParseScrapeConfig(const ConfigNode& node, CollectorSpec& spec) {
   ScrapeConfig config;
@@ -75,4 +75,4 @@ void ParseScrapeConfig(const ConfigNode& node, CollectorSpec& spec) {
   spec.make = [config] { return std::make_unique<ScrapeCollector>(config); };
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

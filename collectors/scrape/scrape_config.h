@@ -4,7 +4,7 @@
 #include "agent/base/config_node.h"
 #include "collectors/collector.h"
 
-namespace vigil {
+namespace vigil::collectors {
 
 // Reads `url` (http or https, required), `job`, `instance`, `honor_labels`,
 // `basic_auth: {username, password | password_file}`, `bearer_token | bearer_token_file` and
@@ -12,4 +12,4 @@ namespace vigil {
 // `label_name_length_limit`, `label_value_length_limit` (each > 0; defaults in ScrapeConfig).
 void ParseScrapeConfig(const ConfigNode& node, CollectorSpec& spec);
 
-}  // namespace vigil
+}  // namespace vigil::collectors

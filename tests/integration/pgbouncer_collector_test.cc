@@ -15,7 +15,7 @@
 #include "tests/support/snapshot_util.h"
 #include "tests/support/subprocess.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 namespace fs = std::filesystem;
@@ -218,4 +218,4 @@ TEST_CASE("pgbouncer: pooled queries move the metrics, stop, freeze and restart"
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -12,7 +12,7 @@
 #include "tests/support/snapshot_util.h"
 #include "tests/support/subprocess.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 namespace fs = std::filesystem;
@@ -465,4 +465,4 @@ TEST_CASE("PostgreSQL: an abandoned slot past max_slot_wal_keep_size is lost",
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

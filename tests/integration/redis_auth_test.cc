@@ -10,7 +10,7 @@
 #include "tests/support/snapshot_util.h"
 #include "tests/support/subprocess.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 namespace fs = std::filesystem;
@@ -99,4 +99,4 @@ TEST_CASE("redis: requirepass and an ACL user", "[integration][redis]") {
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

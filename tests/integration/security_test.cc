@@ -32,8 +32,8 @@ constexpr char kAlterPassword[] = "hunter2-altered-93b1";
 constexpr char kActivitySecret[] = "activity-secret-d41c";
 constexpr char kWaiterSecret[] = "waiter-secret-0b7e";
 
-void Exec(PgConnection& c, const std::string& sql) {
-  Result<QueryResult> r = c.Query(sql);
+void Exec(collectors::PgConnection& c, const std::string& sql) {
+  Result<collectors::QueryResult> r = c.Query(sql);
   if (!r.ok()) FAIL(sql << ": " << r.status().message());
 }
 
@@ -101,9 +101,10 @@ TEST_CASE("TLS and basic auth guard every endpoint, secrets never leak",
   std::string everything;
   // Secrets in statement text: role passwords (kept verbatim by pg_stat_statements), and a
   // blocker and a waiter whose running statements carry literals (pg_stat_activity).
-  PgConnectOptions as_postgres{"host=127.0.0.1 port=" + pg_port + " dbname=postgres user=postgres",
-                               "", "", Duration(5000), Duration(20000)};
-  PgConnection admin, holder, waiter;
+  collectors::PgConnectOptions as_postgres{
+      "host=127.0.0.1 port=" + pg_port + " dbname=postgres user=postgres", "", "", Duration(5000),
+      Duration(20000)};
+  collectors::PgConnection admin, holder, waiter;
   REQUIRE(admin.Connect(as_postgres).ok());
   REQUIRE(holder.Connect(as_postgres).ok());
   REQUIRE(waiter.Connect(as_postgres).ok());

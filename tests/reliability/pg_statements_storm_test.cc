@@ -18,13 +18,14 @@ TEST_CASE("pg_stat_statements resets and deallocation storms give no negative ra
           "[integration][reliability]") {
   TempDir dir("pgss");
   Server pg("postgres", dir.path / "pg", "VIGIL_PG_OPTS='-c pg_stat_statements.max=100'");
-  PgConnection c;
-  REQUIRE(c.Connect(PgConnectOptions{"host=127.0.0.1 port=" + std::to_string(pg.port()) +
-                                         " dbname=postgres user=postgres",
-                                     "", "", Duration(5000), Duration(10000)})
-              .ok());
+  collectors::PgConnection c;
+  REQUIRE(
+      c.Connect(collectors::PgConnectOptions{"host=127.0.0.1 port=" + std::to_string(pg.port()) +
+                                                 " dbname=postgres user=postgres",
+                                             "", "", Duration(5000), Duration(10000)})
+          .ok());
   auto exec = [&](const std::string& sql) {
-    Result<QueryResult> r = c.Query(sql);
+    Result<collectors::QueryResult> r = c.Query(sql);
     if (!r.ok()) FAIL(sql << ": " << r.status().message());
   };
   REQUIRE(c.Query("SHOW pg_stat_statements.max").ok());

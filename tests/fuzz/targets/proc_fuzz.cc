@@ -9,25 +9,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 7) {
     case 0:
-      (void)vigil::ParseProcStat(text);
+      (void)vigil::collectors::ParseProcStat(text);
       break;
     case 1:
-      vigil::ParseProcStatus(text);
+      vigil::collectors::ParseProcStatus(text);
       break;
     case 2:
-      vigil::ParseSmapsRollup(text);
+      vigil::collectors::ParseSmapsRollup(text);
       break;
     case 3:
-      vigil::ParseProcIo(text);
+      vigil::collectors::ParseProcIo(text);
       break;
     case 4:
-      vigil::ParseMaxOpenFiles(text);
+      vigil::collectors::ParseMaxOpenFiles(text);
       break;
     case 5:
-      vigil::ParseCgroupV2Path(text);
+      vigil::collectors::ParseCgroupV2Path(text);
       break;
     default:
-      vigil::ParseBootTime(text);
+      vigil::collectors::ParseBootTime(text);
       break;
   }
   return 0;

@@ -7,10 +7,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  vigil::RedisInfo info = vigil::ParseRedisInfo(text);
+  vigil::collectors::RedisInfo info = vigil::collectors::ParseRedisInfo(text);
   vigil::MetricSink sink;
-  vigil::WriteRedisInfoMetrics(info, 1700000000.0, sink);
+  vigil::collectors::WriteRedisInfoMetrics(info, 1700000000.0, sink);
   sink.Take();
-  vigil::ParseRedisNumber(text.substr(0, 64));
+  vigil::collectors::ParseRedisNumber(text.substr(0, 64));
   return 0;
 }

@@ -70,10 +70,10 @@ alerting: {alertmanagers: ["http://127.0.0.1:9093"], queue_capacity: 50}
   CHECK(config->global.max_series_per_source == 5000);
   CHECK(config->web.listen_address == "[::1]:9633");
   REQUIRE(config->collectors.size() == 3);  // self + two process groups
-  const CollectorSpec& self = config->collectors[0];
+  const collectors::CollectorSpec& self = config->collectors[0];
   CHECK(self.kind == "self");
   CHECK(self.interval == std::chrono::seconds(30));
-  const CollectorSpec& shop = config->collectors[1];
+  const collectors::CollectorSpec& shop = config->collectors[1];
   CHECK(shop.target == "shop");
   CHECK(shop.timeout == std::chrono::seconds(5));
   CHECK(config->collectors[2].interval == std::chrono::minutes(1));

@@ -11,10 +11,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class CountingCollector final : public Collector {
+class CountingCollector final : public collectors::Collector {
  public:
   explicit CountingCollector(std::shared_ptr<std::atomic<int>> calls) : calls_(std::move(calls)) {}
-  Status Collect(const CollectContext&, MetricSink& sink) override {
+  Status Collect(const collectors::CollectContext&, MetricSink& sink) override {
     int n = ++*calls_;
     sink.Gauge("test_calls", "calls so far", {}, n);
     return Status::Ok();
@@ -25,10 +25,10 @@ class CountingCollector final : public Collector {
 };
 
 // Blocks until released: a source that hangs (e.g. a SIGSTOPped server).
-class HangingCollector final : public Collector {
+class HangingCollector final : public collectors::Collector {
  public:
   explicit HangingCollector(std::shared_future<void> release) : release_(std::move(release)) {}
-  Status Collect(const CollectContext&, MetricSink& sink) override {
+  Status Collect(const collectors::CollectContext&, MetricSink& sink) override {
     release_.wait();
     sink.Gauge("late_value", "", {}, 1);
     return Status::Ok();
@@ -38,14 +38,16 @@ class HangingCollector final : public Collector {
   std::shared_future<void> release_;
 };
 
-class ThrowingCollector final : public Collector {
+class ThrowingCollector final : public collectors::Collector {
  public:
-  Status Collect(const CollectContext&, MetricSink&) override { throw std::runtime_error("boom"); }
+  Status Collect(const collectors::CollectContext&, MetricSink&) override {
+    throw std::runtime_error("boom");
+  }
 };
 
-class FailingCollector final : public Collector {
+class FailingCollector final : public collectors::Collector {
  public:
-  Status Collect(const CollectContext&, MetricSink& sink) override {
+  Status Collect(const collectors::CollectContext&, MetricSink& sink) override {
     sink.Gauge("redis_up", "", {}, 0);
     return Status::Unavailable("connection refused");
   }
@@ -69,9 +71,9 @@ struct Release {
   ~Release() { Now(); }
 };
 
-CollectorSpec Spec(std::string target, Duration interval, Duration timeout,
-                   std::function<std::unique_ptr<Collector>()> make) {
-  return CollectorSpec{"test", std::move(target), interval, timeout, std::move(make)};
+collectors::CollectorSpec Spec(std::string target, Duration interval, Duration timeout,
+                               std::function<std::unique_ptr<collectors::Collector>()> make) {
+  return collectors::CollectorSpec{"test", std::move(target), interval, timeout, std::move(make)};
 }
 
 // A copy of the named instance's state (REQUIRE: it exists).
@@ -90,7 +92,7 @@ TEST_CASE("A hung collector times out, is skipped while busy, and never delays t
   auto calls = std::make_shared<std::atomic<int>>(0);
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  std::vector<CollectorSpec> specs;
+  std::vector<collectors::CollectorSpec> specs;
   specs.push_back(
       Spec("ok", 10s, 5s, [calls] { return std::make_unique<CountingCollector>(calls); }));
   specs.push_back(
@@ -147,7 +149,7 @@ TEST_CASE("Ticks keep their phase and count every missed tick as skipped", "[sch
   ManualClock clock(0);
   CollectionStore store;
   auto calls = std::make_shared<std::atomic<int>>(0);
-  std::vector<CollectorSpec> specs;
+  std::vector<collectors::CollectorSpec> specs;
   specs.push_back(
       Spec("ok", 10s, 5s, [calls] { return std::make_unique<CountingCollector>(calls); }));
   Scheduler scheduler(std::move(specs), &store, &clock);
@@ -173,7 +175,7 @@ TEST_CASE("The real-time loop runs collectors and stops promptly with one still 
   auto calls = std::make_shared<std::atomic<int>>(0);
   std::promise<void> never;
   std::shared_future<void> hang = never.get_future().share();
-  std::vector<CollectorSpec> specs;
+  std::vector<collectors::CollectorSpec> specs;
   specs.push_back(
       Spec("ok", 50ms, 40ms, [calls] { return std::make_unique<CountingCollector>(calls); }));
   specs.push_back(

@@ -14,7 +14,7 @@
 #include "agent/config/config.h"
 #include "tests/support/snapshot_util.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 using testing::FindValue;
@@ -151,4 +151,4 @@ TEST_CASE("pgbouncer config: dsn required and checked, secret from a file, unkno
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

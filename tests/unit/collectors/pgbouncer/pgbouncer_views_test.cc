@@ -5,7 +5,7 @@
 
 #include "tests/support/snapshot_util.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 using testing::FindValue;
@@ -178,4 +178,4 @@ TEST_CASE("pgbouncer: older and newer column sets, NULLs and junk never abort", 
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 // The redacted text must not hold `secret` anywhere.
@@ -102,4 +102,4 @@ TEST_CASE("Redaction is bounded in size and linear on hostile input", "[redactio
   CHECK(RedactQueryText(repeat("t1.c2 ")) == repeat("t1.c2 "));
 }
 
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -4,7 +4,7 @@
 
 #include "tests/support/snapshot_util.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 using testing::FindValue;
@@ -132,4 +132,4 @@ TEST_CASE("Statement texts are kept with their literals masked", "[statements]")
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -6,7 +6,7 @@
 #include "collectors/postgres/statements.h"
 #include "tests/support/snapshot_util.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 using testing::FindValue;
@@ -338,4 +338,4 @@ TEST_CASE("Each new view fails alone with its own context", "[postgres]") {
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

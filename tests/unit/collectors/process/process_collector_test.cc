@@ -8,7 +8,7 @@
 
 #include "tests/support/snapshot_util.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 namespace fs = std::filesystem;
@@ -175,4 +175,4 @@ TEST_CASE("The self collector reads the agent's own process", "[process]") {
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -11,7 +11,7 @@
 #include "agent/config/config.h"
 #include "tests/support/snapshot_util.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 using testing::FindValue;
@@ -105,4 +105,4 @@ TEST_CASE("redis config: address, secret, unknown keys, errors with positions", 
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

@@ -6,7 +6,7 @@
 
 #include "tests/support/snapshot_util.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 using testing::FindValue;
@@ -174,4 +174,4 @@ TEST_CASE("Redis numbers", "[redis]") {
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

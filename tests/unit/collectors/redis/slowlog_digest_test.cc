@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 SlowlogEntry E(std::int64_t id, std::int64_t us, std::string cmd) {
@@ -48,4 +48,4 @@ TEST_CASE("a restarted server (new run_id) restarts ids, totals keep growing", "
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

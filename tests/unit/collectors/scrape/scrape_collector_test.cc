@@ -11,7 +11,7 @@
 #include "agent/config/config.h"
 #include "tests/support/snapshot_util.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 using namespace std::chrono_literals;
@@ -295,4 +295,4 @@ TEST_CASE("scrape config: limits have bounded defaults, units and no 0", "[scrap
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors

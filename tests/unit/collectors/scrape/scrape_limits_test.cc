@@ -17,7 +17,7 @@
 #include "tests/support/sanitizers.h"
 #include "tests/support/snapshot_util.h"
 
-namespace vigil {
+namespace vigil::collectors {
 namespace {
 
 using namespace std::chrono_literals;
@@ -268,4 +268,4 @@ TEST_CASE("scrape limits: one warning while a target stays over, again after it 
 }
 
 }  // namespace
-}  // namespace vigil
+}  // namespace vigil::collectors
