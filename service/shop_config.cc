@@ -5,6 +5,8 @@
 #include <functional>
 #include <sstream>
 
+#include "agent/base/url.h"
+
 namespace vigil::shop {
 namespace {
 
@@ -37,15 +39,13 @@ Status ParseDouble(const std::string& v, double min, double* out) {
   return Status::Ok();
 }
 
-// "host:port" with a numeric port.
+// "host:port" or "[v6]:port" (agent/base/url.h), with a host: shop binds and dials named hosts.
 Status ParseAddress(const std::string& v, std::string* host, int* port) {
-  const std::size_t colon = v.rfind(':');
-  if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("must be host:port");
-  std::int64_t p = 0;
-  Status st = ParseInt(v.substr(colon + 1), 0, 65535, &p);
-  if (!st.ok()) return Status::InvalidArgument("port " + st.message());
-  *host = v.substr(0, colon);
-  *port = static_cast<int>(p);
+  Result<HostPort> hp = ParseHostPort(v);
+  if (!hp.ok()) return hp.status();
+  if (hp->host.empty()) return Status::InvalidArgument("invalid address \"" + v + "\": no host");
+  *host = hp->host;
+  *port = hp->port;
   return Status::Ok();
 }
 

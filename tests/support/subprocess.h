@@ -34,7 +34,7 @@ class Subprocess {
 
 // Runs a shell command; returns (exit code, combined output).
 std::pair<int, std::string> RunCommand(const std::string& command);
-// A free TCP port on 127.0.0.1.
+// A free TCP port on 127.0.0.1 (bound to port 0 and released); -1 when none.
 int FreePort();
 // Waits until `url` answers 200 (real time, bounded).
 bool WaitForHttp(const std::string& host, int port, const std::string& path,

@@ -16,7 +16,7 @@
 #include "rules/promql/engine.h"
 #include "rules/promql/memory_storage.h"
 #include "rules/promql/openmetrics_loader.h"
-#include "tests/rules/prometheus_process.h"
+#include "tests/compat/prometheus_process.h"
 
 namespace vigil::promql::testing {
 namespace {

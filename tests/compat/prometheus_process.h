@@ -8,14 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/subprocess.h"
+
 namespace vigil::promql::testing {
 
 // Runs a command to completion; returns its exit code (-1 when it could not start). Output
 // goes to `log_path`.
 int RunCommand(const std::vector<std::string>& argv, const std::string& log_path);
 
-// A free TCP port on 127.0.0.1 (bound to port 0 and released).
-int FreePort();
+using ::vigil::testing::FreePort;
 
 class PrometheusProcess {
  public:

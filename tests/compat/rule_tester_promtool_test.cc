@@ -6,12 +6,12 @@
 #include <sstream>
 
 #include "rules/rule_tester.h"
-#include "tests/rules/prometheus_process.h"
+#include "tests/compat/prometheus_process.h"
 
 namespace vigil::rules {
 namespace {
 
-const std::string kDir = std::string(VIGIL_RULES_TESTDATA) + "/promtool";
+const std::string kDir = std::string(VIGIL_TESTDATA_DIR) + "/promtool";
 
 std::string Read(const std::string& path) {
   std::ifstream in(path);

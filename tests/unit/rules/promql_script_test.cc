@@ -1,5 +1,5 @@
-// Runs every tests/rules/testdata/promql/*.test script through the engine.
-#include "tests/rules/promql_script.h"
+// Runs every tests/testdata/promql/*.test script through the engine.
+#include "tests/unit/rules/promql_script.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -17,7 +17,7 @@ std::string ReadFile(const std::filesystem::path& p) {
 }
 
 TEST_CASE("PromQL engine scripts pass", "[promql][script]") {
-  std::filesystem::path dir = std::filesystem::path(VIGIL_RULES_TESTDATA) / "promql";
+  std::filesystem::path dir = std::filesystem::path(VIGIL_TESTDATA_DIR) / "promql";
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     if (e.path().extension() == ".test") files.push_back(e.path());

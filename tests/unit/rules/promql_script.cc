@@ -1,4 +1,4 @@
-#include "tests/rules/promql_script.h"
+#include "tests/unit/rules/promql_script.h"
 
 #include <cmath>
 #include <map>

@@ -29,6 +29,11 @@ TEST_CASE("shop flags name what is wrong") {
   CHECK(st.message().find("--pool-max") != std::string::npos);
   CHECK(ParseShopFlags({"--bogus=1"}, &c).message().find("--bogus") != std::string::npos);
   CHECK_FALSE(ParseShopFlags({"--listen=nohost"}, &c).ok());
+  CHECK_FALSE(ParseShopFlags({"--listen=:8080"}, &c).ok());
+  CHECK_FALSE(ParseShopFlags({"--redis=127.0.0.1:65536"}, &c).ok());
+  REQUIRE(ParseShopFlags({"--listen=[::1]:8081"}, &c).ok());
+  CHECK(c.listen_host == "::1");
+  CHECK(c.listen_port == 8081);
   CHECK_FALSE(ParseShopFlags({"--pool-min=5", "--pool-max=2"}, &c).ok());
   CHECK(ParseShopFlags({"--help"}, &c).code() == Status::Code::kNotFound);
 }

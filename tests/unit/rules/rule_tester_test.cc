@@ -8,7 +8,7 @@
 namespace vigil::rules {
 namespace {
 
-const std::string kDir = std::string(VIGIL_RULES_TESTDATA) + "/promtool";
+const std::string kDir = std::string(VIGIL_TESTDATA_DIR) + "/promtool";
 
 std::string Read(const std::string& path) {
   std::ifstream in(path);
