@@ -3,11 +3,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "agent/base/duration.h"
+#include "agent/base/file.h"
 #include "agent/base/labels.h"
 #include "rules/promql/parser.h"
 #include "rules/template.h"
@@ -15,6 +14,9 @@
 
 namespace vigil::rules {
 namespace {
+
+// 65,000 rules are ~20 MB of YAML.
+constexpr std::size_t kMaxRuleFileBytes = std::size_t{64} << 20;
 
 // yaml-cpp reports errors by exception; they stop in this file.
 class Loader : private YamlReader {
@@ -195,11 +197,12 @@ Result<RuleFileConfig> ParseRuleFile(const std::string& content, const std::stri
 }
 
 Result<RuleFileConfig> LoadRuleFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("open failed: " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseRuleFile(ss.str(), path);
+  Result<std::string> text = ReadFileBounded(path, kMaxRuleFileBytes);
+  if (text.status().code() == Status::Code::kNotFound) {
+    return Status::NotFound("open failed: " + path);
+  }
+  if (!text.ok()) return text.status().WithContext(path);
+  return ParseRuleFile(*text, path);
 }
 
 }  // namespace vigil::rules

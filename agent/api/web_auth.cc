@@ -8,13 +8,15 @@
 
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "agent/base/config_node.h"
+#include "agent/base/file.h"
 #include "agent/base/mutex.h"
 
 namespace vigil {
 namespace {
+
+constexpr std::size_t kMaxWebConfigBytes = std::size_t{1} << 20;
 
 std::string Base64Decode(const std::string& in) {
   std::string out((in.size() / 4 + 1) * 3, '\0');
@@ -39,14 +41,15 @@ std::string Digest(const std::string& text) {
 }  // namespace
 
 Result<WebAuthConfig> LoadWebAuthConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound(path + ": cannot open web config file");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  Result<std::string> text = ReadFileBounded(path, kMaxWebConfigBytes);
+  if (text.status().code() == Status::Code::kNotFound) {
+    return Status::NotFound(path + ": cannot open web config file");
+  }
+  if (!text.ok()) return text.status().WithContext(path);
   ConfigErrors errors(path);
   YAML::Node doc;
   try {
-    doc = YAML::Load(ss.str());
+    doc = YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     errors.Add(e.mark.line, e.mark.column, "malformed YAML: " + e.msg);
     return errors.ToStatus();

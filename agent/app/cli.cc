@@ -5,14 +5,13 @@
 
 #include <charconv>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <optional>
-#include <sstream>
 
 #include "agent/api/query_api.h"
 #include "agent/app/app.h"
 #include "agent/base/duration.h"
+#include "agent/base/file.h"
 #include "agent/base/log.h"
 #include "agent/core/version.h"
 #include "rules/manager.h"
@@ -24,6 +23,9 @@
 
 namespace vigil {
 namespace {
+
+// `vigil query --data`: an OpenMetrics file of test data.
+constexpr std::size_t kMaxQueryDataBytes = std::size_t{256} << 20;
 
 constexpr char kUsage[] = R"(usage: vigil [flags]
        vigil check config FILE...
@@ -165,15 +167,13 @@ int Query(const Flags& flags, const std::string& expr, std::ostream& out, std::o
     t = *parsed;
   }
   if (!flags.data.empty()) {
-    std::ifstream in(flags.data);
-    if (!in) {
-      err << "vigil query: cannot read " << flags.data << "\n";
+    Result<std::string> data = ReadFileBounded(flags.data, kMaxQueryDataBytes);
+    if (!data.ok()) {
+      err << "vigil query: cannot read " << flags.data << ": " << data.status().message() << "\n";
       return 1;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
     promql::MemoryStorage storage;
-    if (Status s = promql::LoadOpenMetrics(ss.str(), &storage); !s.ok()) {
+    if (Status s = promql::LoadOpenMetrics(*data, &storage); !s.ok()) {
       err << flags.data << ": " << s.message() << "\n";
       return 1;
     }

@@ -1,17 +1,9 @@
 #include "agent/app/rule_evaluator.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "agent/api/rules_api.h"
+#include "agent/base/file.h"
 #include "agent/base/log.h"
 #include "agent/base/mutex.h"
 #include "rules/alert_state.h"
@@ -19,6 +11,9 @@
 
 namespace vigil {
 namespace {
+
+// The alert state file (a few hundred bytes per active alert).
+constexpr std::size_t kMaxStateFileBytes = std::size_t{64} << 20;
 
 // The window as the rules' appender: rule output is visible to the next rule at once.
 class WindowAppender final : public rules::Appender {
@@ -79,12 +74,15 @@ Status RuleEvaluator::Load(const RuleSettings& settings) {
 
 void RuleEvaluator::RestoreStateLocked() {
   if (settings_.state_file.empty()) return;
-  std::ifstream in(settings_.state_file, std::ios::binary);
-  if (!in) return;  // first start
-  std::stringstream text;
-  text << in.rdbuf();
+  Result<std::string> text = ReadFileBounded(settings_.state_file, kMaxStateFileBytes);
+  if (text.status().code() == Status::Code::kNotFound) return;  // first start
+  if (!text.ok()) {
+    LogWarn("alert state not restored",
+            {{"file", settings_.state_file}, {"err", text.status().message()}});
+    return;
+  }
   Result<rules::RestoreStats> r = rules::RestoreAlertState(
-      text.str(), SystemClock::Get().Now(), settings_.outage_tolerance.count(), *manager_);
+      *text, SystemClock::Get().Now(), settings_.outage_tolerance.count(), *manager_);
   if (!r.ok()) {
     LogWarn("alert state not restored",
             {{"file", settings_.state_file}, {"err", r.status().message()}});
@@ -94,39 +92,6 @@ void RuleEvaluator::RestoreStateLocked() {
                                    {"alerts", std::to_string(r->restored)},
                                    {"skipped", std::to_string(r->skipped)}});
 }
-
-namespace {
-
-// Writes `content` to `path` through a temporary file renamed over it, so a reader (or a
-// crash) sees the old file or the new one, never a part.
-Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  std::filesystem::path p(path);
-  std::error_code ec;
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Unavailable(tmp + ": " + std::strerror(errno));
-  std::size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string err = std::strerror(errno);
-      ::close(fd);
-      return Status::Unavailable(tmp + ": " + err);
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return Status::Unavailable(tmp + ": " + std::strerror(errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::Unavailable(path + ": " + std::strerror(errno));
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 void RuleEvaluator::SaveStateLocked(TimestampMs now) {
   if (settings_.state_file.empty() || !manager_) return;

@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "agent/base/duration.h"
+#include "agent/base/file.h"
 
 namespace vigil {
+namespace {
+// A password or token file.
+constexpr std::size_t kMaxSecretFileBytes = std::size_t{64} << 10;
+}  // namespace
 
 void ConfigErrors::Add(int line, int column, const std::string& message) {
   errors_.push_back({{line, column}, message});
@@ -268,14 +271,12 @@ std::string ConfigNode::Secret(std::string_view key, std::string_view file_key) 
   if (!file_given) return "";
   auto child = Child(file_key);
   std::string path = child->AsString();
-  std::ifstream in(path);
-  if (!in) {
-    child->Error("cannot read secret file \"" + path + "\"");
+  Result<std::string> read = ReadFileBounded(path, kMaxSecretFileBytes);
+  if (!read.ok()) {
+    child->Error("cannot read secret file \"" + path + "\": " + read.status().message());
     return "";
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string secret = ss.str();
+  std::string secret = std::move(*read);
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' ||
                              secret.back() == ' ' || secret.back() == '\t')) {
     secret.pop_back();

@@ -3,12 +3,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "agent/base/config_node.h"
 #include "agent/base/duration.h"
+#include "agent/base/file.h"
 #include "agent/base/url.h"
 #include "agent/notifier/notifier.h"
 #include "collectors/registry.h"
@@ -153,15 +152,12 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": cannot open config file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (text.size() > kMaxConfigBytes) {
-    return Status::InvalidArgument(path + ": config file larger than 16 MiB");
+  Result<std::string> text = ReadFileBounded(path, kMaxConfigBytes);
+  if (text.status().code() == Status::Code::kNotFound) {
+    return Status::NotFound(path + ": cannot open config file");
   }
-  return ParseConfig(text, path);
+  if (!text.ok()) return text.status().WithContext(path + ": config file");
+  return ParseConfig(*text, path);
 }
 
 }  // namespace vigil

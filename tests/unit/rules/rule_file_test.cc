@@ -106,5 +106,11 @@ TEST_CASE("Missing rule file is an error naming it", "[rules][rule_file]") {
   CHECK(r.status().message() == "open failed: /nonexistent/rules.yml");
 }
 
+TEST_CASE("An endless rule file is refused at its bound", "[rules][rule_file]") {
+  auto r = LoadRuleFile("/dev/zero");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message() == "/dev/zero: larger than 67108864 bytes");
+}
+
 }  // namespace
 }  // namespace vigil::rules

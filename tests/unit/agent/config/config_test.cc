@@ -107,6 +107,9 @@ TEST_CASE("A missing file says so", "[config]") {
   Result<Config> config = LoadConfigFile("/nonexistent/vigil.yml");
   REQUIRE_FALSE(config.ok());
   CHECK(config.status().message() == "/nonexistent/vigil.yml: cannot open config file");
+  Result<Config> endless = LoadConfigFile("/dev/zero");
+  REQUIRE_FALSE(endless.ok());
+  CHECK(endless.status().message() == "/dev/zero: config file: larger than 16777216 bytes");
 }
 
 TEST_CASE("Environment expansion", "[config]") {
