@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "agent/base/duration.h"
@@ -16,11 +17,6 @@ std::string Join(const std::vector<std::string>& v) {
     out += v[i];
   }
   return out;
-}
-
-std::string OffsetString(const VectorSelector& vs) {
-  if (vs.offset_ms == 0) return "";
-  return " offset " + FormatDuration(Duration(vs.offset_ms));
 }
 
 std::string SelectorBody(const VectorSelector& vs) {
@@ -51,11 +47,32 @@ std::string NumberLiteral::ToString() const {
 
 std::string StringLiteral::ToString() const { return QuoteString(value); }
 
-std::string VectorSelector::ToString() const { return SelectorBody(*this) + OffsetString(*this); }
+std::string TimeModifiers::ToString() const {
+  std::string out;
+  if (at == AtKind::kTimestamp) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), " @ %.3f", static_cast<double>(at_ms) / 1000.0);
+    out = buf;
+  } else if (at == AtKind::kStart) {
+    out = " @ start()";
+  } else if (at == AtKind::kEnd) {
+    out = " @ end()";
+  }
+  if (offset_ms > 0) out += " offset " + FormatDuration(Duration(offset_ms));
+  if (offset_ms < 0) out += " offset -" + FormatDuration(Duration(-offset_ms));
+  return out;
+}
+
+std::string VectorSelector::ToString() const { return SelectorBody(*this) + mod.ToString(); }
 
 std::string MatrixSelector::ToString() const {
   return SelectorBody(*selector) + "[" + FormatDuration(Duration(range_ms)) + "]" +
-         OffsetString(*selector);
+         selector->mod.ToString();
+}
+
+std::string SubqueryExpr::ToString() const {
+  return expr->ToString() + "[" + FormatDuration(Duration(range_ms)) + ":" +
+         (step_ms > 0 ? FormatDuration(Duration(step_ms)) : "") + "]" + mod.ToString();
 }
 
 const char* BinOpString(BinOp op) {
@@ -72,6 +89,8 @@ const char* BinOpString(BinOp op) {
       return "%";
     case BinOp::kPow:
       return "^";
+    case BinOp::kAtan2:
+      return "atan2";
     case BinOp::kEql:
       return "==";
     case BinOp::kNeq:
@@ -175,31 +194,106 @@ const FunctionDef* LookupFunction(const std::string& name) {
   static const std::map<std::string, FunctionDef> kFunctions = [] {
     std::map<std::string, FunctionDef> m;
     auto add = [&](FunctionDef d) { m.emplace(d.name, std::move(d)); };
-    for (const char* n : {"rate", "increase", "irate", "delta", "idelta", "deriv", "changes",
-                          "resets", "avg_over_time", "min_over_time", "max_over_time",
-                          "sum_over_time", "count_over_time", "last_over_time", "stddev_over_time",
-                          "stdvar_over_time", "present_over_time", "absent_over_time"}) {
-      add({n, {VT::kMatrix}, 0, VT::kVector});
-    }
-    for (const char* n : {"abs", "ceil", "floor", "exp", "sqrt", "ln", "log2", "log10", "sort",
-                          "sort_desc", "timestamp", "absent"}) {
-      add({n, {VT::kVector}, 0, VT::kVector});
-    }
-    add({"predict_linear", {VT::kMatrix, VT::kScalar}, 0, VT::kVector});
-    add({"quantile_over_time", {VT::kScalar, VT::kMatrix}, 0, VT::kVector});
-    add({"time", {}, 0, VT::kScalar});
-    add({"vector", {VT::kScalar}, 0, VT::kVector});
-    add({"scalar", {VT::kVector}, 0, VT::kScalar});
-    add({"histogram_quantile", {VT::kScalar, VT::kVector}, 0, VT::kVector});
-    add({"round", {VT::kVector, VT::kScalar}, 1, VT::kVector});
-    add({"clamp", {VT::kVector, VT::kScalar, VT::kScalar}, 0, VT::kVector});
-    add({"clamp_min", {VT::kVector, VT::kScalar}, 0, VT::kVector});
-    add({"clamp_max", {VT::kVector, VT::kScalar}, 0, VT::kVector});
+    const std::pair<const char*, Func> range_functions[] = {
+        {"rate", Func::kRate},
+        {"increase", Func::kIncrease},
+        {"irate", Func::kIrate},
+        {"delta", Func::kDelta},
+        {"idelta", Func::kIdelta},
+        {"deriv", Func::kDeriv},
+        {"changes", Func::kChanges},
+        {"resets", Func::kResets},
+        {"avg_over_time", Func::kAvgOverTime},
+        {"min_over_time", Func::kMinOverTime},
+        {"max_over_time", Func::kMaxOverTime},
+        {"sum_over_time", Func::kSumOverTime},
+        {"count_over_time", Func::kCountOverTime},
+        {"last_over_time", Func::kLastOverTime},
+        {"stddev_over_time", Func::kStddevOverTime},
+        {"stdvar_over_time", Func::kStdvarOverTime},
+        {"present_over_time", Func::kPresentOverTime},
+        {"absent_over_time", Func::kAbsentOverTime}};
+    for (const auto& [n, id] : range_functions) add({n, id, {VT::kMatrix}, 0, VT::kVector});
+    const std::pair<const char*, Func> vector_functions[] = {
+        {"abs", Func::kAbs},
+        {"ceil", Func::kCeil},
+        {"floor", Func::kFloor},
+        {"exp", Func::kExp},
+        {"sqrt", Func::kSqrt},
+        {"ln", Func::kLn},
+        {"log2", Func::kLog2},
+        {"log10", Func::kLog10},
+        {"sort", Func::kSort},
+        {"sort_desc", Func::kSortDesc},
+        {"timestamp", Func::kTimestamp},
+        {"absent", Func::kAbsent},
+        {"sgn", Func::kSgn},
+        {"acos", Func::kAcos},
+        {"acosh", Func::kAcosh},
+        {"asin", Func::kAsin},
+        {"asinh", Func::kAsinh},
+        {"atan", Func::kAtan},
+        {"atanh", Func::kAtanh},
+        {"cos", Func::kCos},
+        {"cosh", Func::kCosh},
+        {"sin", Func::kSin},
+        {"sinh", Func::kSinh},
+        {"tan", Func::kTan},
+        {"tanh", Func::kTanh},
+        {"deg", Func::kDeg},
+        {"rad", Func::kRad},
+        {"histogram_count", Func::kHistogramCount},
+        {"histogram_sum", Func::kHistogramSum}};
+    for (const auto& [n, id] : vector_functions) add({n, id, {VT::kVector}, 0, VT::kVector});
+    // The date functions read the evaluation time when called without an argument.
+    const std::pair<const char*, Func> date_functions[] = {{"day_of_month", Func::kDayOfMonth},
+                                                           {"day_of_week", Func::kDayOfWeek},
+                                                           {"day_of_year", Func::kDayOfYear},
+                                                           {"days_in_month", Func::kDaysInMonth},
+                                                           {"hour", Func::kHour},
+                                                           {"minute", Func::kMinute},
+                                                           {"month", Func::kMonth},
+                                                           {"year", Func::kYear}};
+    for (const auto& [n, id] : date_functions) add({n, id, {VT::kVector}, 1, VT::kVector});
+    add({"predict_linear", Func::kPredictLinear, {VT::kMatrix, VT::kScalar}, 0, VT::kVector});
+    add({"quantile_over_time",
+         Func::kQuantileOverTime,
+         {VT::kScalar, VT::kMatrix},
+         0,
+         VT::kVector});
+    add({"holt_winters",
+         Func::kHoltWinters,
+         {VT::kMatrix, VT::kScalar, VT::kScalar},
+         0,
+         VT::kVector});
+    add({"time", Func::kTime, {}, 0, VT::kScalar});
+    add({"pi", Func::kPi, {}, 0, VT::kScalar});
+    add({"vector", Func::kVector, {VT::kScalar}, 0, VT::kVector});
+    add({"scalar", Func::kScalar, {VT::kVector}, 0, VT::kScalar});
+    add({"histogram_quantile",
+         Func::kHistogramQuantile,
+         {VT::kScalar, VT::kVector},
+         0,
+         VT::kVector});
+    add({"histogram_fraction",
+         Func::kHistogramFraction,
+         {VT::kScalar, VT::kScalar, VT::kVector},
+         0,
+         VT::kVector});
+    add({"round", Func::kRound, {VT::kVector, VT::kScalar}, 1, VT::kVector});
+    add({"clamp", Func::kClamp, {VT::kVector, VT::kScalar, VT::kScalar}, 0, VT::kVector});
+    add({"clamp_min", Func::kClampMin, {VT::kVector, VT::kScalar}, 0, VT::kVector});
+    add({"clamp_max", Func::kClampMax, {VT::kVector, VT::kScalar}, 0, VT::kVector});
     add({"label_replace",
+         Func::kLabelReplace,
          {VT::kVector, VT::kString, VT::kString, VT::kString, VT::kString},
          0,
          VT::kVector});
-    add({"label_join", {VT::kVector, VT::kString, VT::kString, VT::kString}, -1, VT::kVector});
+    add({"label_join",
+         Func::kLabelJoin,
+         {VT::kVector, VT::kString, VT::kString, VT::kString},
+         -1,
+         VT::kVector});
     return m;
   }();
   auto it = kFunctions.find(name);
@@ -218,6 +312,9 @@ std::vector<const Expr*> Children(const Expr& e) {
       break;
     case NodeKind::kMatrixSelector:
       add(static_cast<const MatrixSelector&>(e).selector.get());
+      break;
+    case NodeKind::kSubquery:
+      add(static_cast<const SubqueryExpr&>(e).expr.get());
       break;
     case NodeKind::kParen:
       add(static_cast<const ParenExpr&>(e).expr.get());
@@ -241,10 +338,16 @@ std::vector<const Expr*> Children(const Expr& e) {
 }
 
 std::int64_t MaxReachMs(const Expr& e) {
-  if (e.kind == NodeKind::kVectorSelector) return static_cast<const VectorSelector&>(e).offset_ms;
+  if (e.kind == NodeKind::kVectorSelector) {
+    return static_cast<const VectorSelector&>(e).mod.offset_ms;
+  }
   if (e.kind == NodeKind::kMatrixSelector) {
     const auto& m = static_cast<const MatrixSelector&>(e);
-    return m.range_ms + (m.selector ? m.selector->offset_ms : 0);
+    return m.range_ms + (m.selector ? m.selector->mod.offset_ms : 0);
+  }
+  if (e.kind == NodeKind::kSubquery) {
+    const auto& sq = static_cast<const SubqueryExpr&>(e);
+    return sq.range_ms + sq.mod.offset_ms + (sq.expr ? MaxReachMs(*sq.expr) : 0);
   }
   std::int64_t reach = 0;
   for (const Expr* child : Children(e)) reach = std::max(reach, MaxReachMs(*child));

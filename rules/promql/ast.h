@@ -25,6 +25,7 @@ enum class NodeKind {
   kString,
   kVectorSelector,
   kMatrixSelector,
+  kSubquery,
   kParen,
   kUnary,
   kBinary,
@@ -60,14 +61,27 @@ struct StringLiteral final : Expr {
   std::string value;
 };
 
+// The `@` modifier of a selector or subquery: evaluate at a fixed time, or at the start or end
+// of the query (for an instant query both are its time), instead of at each step.
+enum class AtKind { kNone, kTimestamp, kStart, kEnd };
+
+// The offset and `@` modifiers of a selector or subquery.
+struct TimeModifiers {
+  std::int64_t offset_ms = 0;
+  bool has_offset = false;
+  AtKind at = AtKind::kNone;
+  TimestampMs at_ms = 0;  // when at == kTimestamp
+  // " @ 100.000 offset 5m" as Prometheus prints it ("" when neither is set).
+  std::string ToString() const;
+};
+
 struct VectorSelector final : Expr {
   VectorSelector() : Expr(NodeKind::kVectorSelector) {}
   ValueType Type() const override { return ValueType::kVector; }
   std::string ToString() const override;
   std::string name;                    // metric name written before the braces, or ""
   std::vector<LabelMatcher> matchers;  // includes __name__="name" when `name` is set
-  std::int64_t offset_ms = 0;
-  bool has_offset = false;
+  TimeModifiers mod;                   // a range selector's modifiers live here too
 };
 
 struct MatrixSelector final : Expr {
@@ -76,6 +90,18 @@ struct MatrixSelector final : Expr {
   std::string ToString() const override;
   std::unique_ptr<VectorSelector> selector;
   std::int64_t range_ms = 0;
+};
+
+// `expr[range:step]`: `expr` evaluated every `step` (0: the engine's default step) at the
+// step-aligned times of the range before each evaluation time.
+struct SubqueryExpr final : Expr {
+  SubqueryExpr() : Expr(NodeKind::kSubquery) {}
+  ValueType Type() const override { return ValueType::kMatrix; }
+  std::string ToString() const override;
+  ExprPtr expr;
+  std::int64_t range_ms = 0;
+  std::int64_t step_ms = 0;
+  TimeModifiers mod;
 };
 
 struct ParenExpr final : Expr {
@@ -100,6 +126,7 @@ enum class BinOp {
   kDiv,
   kMod,
   kPow,
+  kAtan2,
   kEql,
   kNeq,
   kLss,
@@ -132,8 +159,83 @@ struct BinaryExpr final : Expr {
   VectorMatching matching;  // meaningful when both sides are instant vectors
 };
 
+// Every function of Prometheus 2.42's function table.
+enum class Func {
+  kAbs,
+  kAbsent,
+  kAbsentOverTime,
+  kAcos,
+  kAcosh,
+  kAsin,
+  kAsinh,
+  kAtan,
+  kAtanh,
+  kAvgOverTime,
+  kCeil,
+  kChanges,
+  kClamp,
+  kClampMax,
+  kClampMin,
+  kCos,
+  kCosh,
+  kCountOverTime,
+  kDaysInMonth,
+  kDayOfMonth,
+  kDayOfWeek,
+  kDayOfYear,
+  kDeg,
+  kDelta,
+  kDeriv,
+  kExp,
+  kFloor,
+  kHistogramCount,
+  kHistogramSum,
+  kHistogramFraction,
+  kHistogramQuantile,
+  kHoltWinters,
+  kHour,
+  kIdelta,
+  kIncrease,
+  kIrate,
+  kLabelReplace,
+  kLabelJoin,
+  kLastOverTime,
+  kLn,
+  kLog10,
+  kLog2,
+  kMaxOverTime,
+  kMinOverTime,
+  kMinute,
+  kMonth,
+  kPi,
+  kPredictLinear,
+  kPresentOverTime,
+  kQuantileOverTime,
+  kRad,
+  kRate,
+  kResets,
+  kRound,
+  kScalar,
+  kSgn,
+  kSin,
+  kSinh,
+  kSort,
+  kSortDesc,
+  kSqrt,
+  kStddevOverTime,
+  kStdvarOverTime,
+  kSumOverTime,
+  kTan,
+  kTanh,
+  kTime,
+  kTimestamp,
+  kVector,
+  kYear,
+};
+
 struct FunctionDef {
   const char* name;
+  Func id;
   std::vector<ValueType> arg_types;
   int variadic;  // 0: exact; n > 0: up to n trailing optional args; -1: any number more
   ValueType return_type;
@@ -182,8 +284,9 @@ struct AggregateExpr final : Expr {
 std::vector<const Expr*> Children(const Expr& e);
 
 // How far before the evaluation time `e` reads samples: the largest range plus offset of its
-// selectors (the lookback delta not included). Recursive: call it on parsed trees, whose depth
-// the parser bounds.
+// selectors and subqueries (the lookback delta not included; a subquery's range adds to what
+// its expression reads; `@` times are not counted). Recursive: call it on parsed trees, whose
+// depth the parser bounds.
 std::int64_t MaxReachMs(const Expr& e);
 
 }  // namespace vigil::promql

@@ -24,6 +24,8 @@ std::pair<double, bool> ElemBinop(BinOp op, double l, double r) {
       return {std::pow(l, r), true};
     case BinOp::kMod:
       return {std::fmod(l, r), true};
+    case BinOp::kAtan2:
+      return {std::atan2(l, r), true};
     case BinOp::kEql:
       return {l, l == r};
     case BinOp::kNeq:

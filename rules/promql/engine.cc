@@ -1,6 +1,8 @@
 #include "rules/promql/engine.h"
 
 #include <algorithm>
+#include <cmath>
+#include <deque>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -42,19 +44,28 @@ Labels AbsentLabels(const Expr* arg) {
 
 class Evaluator {
  public:
-  Evaluator(const Querier& querier, const EngineOptions& options, const QueryContext& ctx)
-      : querier_(querier), options_(options), ctx_(ctx) {}
+  // `start` and `end` are the query's (`@ start()`, `@ end()`): both `t` for an instant query.
+  Evaluator(const Querier& querier, const EngineOptions& options, const QueryContext& ctx,
+            TimestampMs start, TimestampMs end)
+      : querier_(querier), options_(options), ctx_(ctx), start_(start), end_(end) {}
 
+  // Loads what `e` reads when evaluated at every time in [start, end].
   Status Prefetch(const Expr& e, TimestampMs start, TimestampMs end) {
     switch (e.kind) {
       case NodeKind::kVectorSelector: {
         const auto& vs = static_cast<const VectorSelector&>(e);
-        return Load(vs, start - vs.offset_ms - options_.lookback_delta_ms, end - vs.offset_ms);
+        return Load(vs, RefTime(vs.mod, start) - options_.lookback_delta_ms, RefTime(vs.mod, end));
       }
       case NodeKind::kMatrixSelector: {
         const auto& ms = static_cast<const MatrixSelector&>(e);
         const auto& vs = *ms.selector;
-        return Load(vs, start - vs.offset_ms - ms.range_ms, end - vs.offset_ms);
+        return Load(vs, RefTime(vs.mod, start) - ms.range_ms, RefTime(vs.mod, end));
+      }
+      case NodeKind::kSubquery: {
+        const auto& sq = static_cast<const SubqueryExpr&>(e);
+        const std::int64_t step = SubqueryStep(sq);
+        return Prefetch(*sq.expr, AlignUp(RefTime(sq.mod, start) - sq.range_ms, step),
+                        RefTime(sq.mod, end));
       }
       default:
         for (const Expr* child : Children(e)) {
@@ -79,6 +90,8 @@ class Evaluator {
         return Value::OfVector(SelectVector(static_cast<const VectorSelector&>(e), ts));
       case NodeKind::kMatrixSelector:
         return Value::OfMatrix(SelectMatrix(static_cast<const MatrixSelector&>(e), ts));
+      case NodeKind::kSubquery:
+        return Value::OfMatrix(EvalSubquery(static_cast<const SubqueryExpr&>(e), ts));
       case NodeKind::kUnary:
         return EvalUnary(static_cast<const UnaryExpr&>(e), ts);
       case NodeKind::kBinary:
@@ -126,9 +139,92 @@ class Evaluator {
     }
   }
 
+  // The time a selector or subquery reads at when evaluated at `ts`: `ts`, or its `@` time,
+  // less its offset.
+  TimestampMs RefTime(const TimeModifiers& m, TimestampMs ts) const {
+    switch (m.at) {
+      case AtKind::kNone:
+        break;
+      case AtKind::kTimestamp:
+        ts = m.at_ms;
+        break;
+      case AtKind::kStart:
+        ts = start_;
+        break;
+      case AtKind::kEnd:
+        ts = end_;
+        break;
+    }
+    return ts - m.offset_ms;
+  }
+
+  std::int64_t SubqueryStep(const SubqueryExpr& sq) const {
+    if (sq.step_ms > 0) return sq.step_ms;
+    return options_.subquery_step_ms > 0 ? options_.subquery_step_ms : 60 * 1000;
+  }
+
+  // The first multiple of `step` at or after `t`, as Prometheus aligns subquery steps (Go's
+  // truncating division, which C++ shares).
+  static TimestampMs AlignUp(TimestampMs t, std::int64_t step) {
+    TimestampMs aligned = step * (t / step);
+    if (aligned < t) aligned += step;
+    return aligned;
+  }
+
+  // `sq` at `ts`: its expression at every step-aligned time in [ref - range, ref]. The steps
+  // computed for the previous evaluation time are reused (a range query's windows overlap).
+  Matrix EvalSubquery(const SubqueryExpr& sq, TimestampMs ts) {
+    const std::int64_t step = SubqueryStep(sq);
+    const TimestampMs hi = RefTime(sq.mod, ts);
+    const TimestampMs lo = AlignUp(hi - sq.range_ms, step);
+    if (lo <= hi && (hi - lo) / step >= options_.max_samples) {
+      err_ = Status::ResourceExhausted(kTooManySamplesError);
+      return {};
+    }
+    std::deque<std::pair<TimestampMs, Vector>>& cached = subquery_steps_[&sq];
+    std::deque<std::pair<TimestampMs, Vector>> steps;
+    const std::int64_t before = samples_;
+    std::int64_t points = 0;
+    auto reuse = cached.begin();
+    std::int64_t n = 0;
+    for (TimestampMs t = lo; t <= hi; t += step) {
+      if ((++n & 63) == 0) {
+        if (Status st = ctx_.Check(); !st.ok()) {
+          if (err_.ok()) err_ = st;
+          return {};
+        }
+      }
+      while (reuse != cached.end() && reuse->first < t) ++reuse;
+      if (reuse != cached.end() && reuse->first == t) {
+        steps.push_back(std::move(*reuse));
+        ++reuse;
+      } else {
+        // What one step holds while it runs counts beside the points kept so far.
+        samples_ = before + points;
+        Value v = Eval(*sq.expr, t);
+        if (!err_.ok()) return {};
+        steps.emplace_back(t, std::move(v.vector));
+      }
+      points += static_cast<std::int64_t>(steps.back().second.size());
+      samples_ = before + points;
+      CheckSamples();
+      if (!err_.ok()) return {};
+      if (hi - t < step) break;  // the next step would pass `hi` (and might overflow)
+    }
+    cached = std::move(steps);
+    std::map<Labels, std::vector<Point>> by_labels;
+    for (const auto& [t, vec] : cached) {
+      for (const Sample& s : vec) by_labels[s.metric].push_back(Point{t, s.v});
+    }
+    Matrix out;
+    out.reserve(by_labels.size());
+    for (auto& [labels, pts] : by_labels) out.push_back(Series{labels, std::move(pts)});
+    return out;
+  }
+
   Vector SelectVector(const VectorSelector& vs, TimestampMs ts) {
     Vector out;
-    const TimestampMs ref = ts - vs.offset_ms;
+    const TimestampMs ref = RefTime(vs.mod, ts);
     for (const auto& s : ranges_[&vs]) {
       auto it = std::upper_bound(s.points.begin(), s.points.end(), ref,
                                  [](TimestampMs t, const Point& p) { return t < p.t; });
@@ -144,7 +240,7 @@ class Evaluator {
 
   Matrix SelectMatrix(const MatrixSelector& ms, TimestampMs ts) {
     Matrix out;
-    const TimestampMs maxt = ts - ms.selector->offset_ms;
+    const TimestampMs maxt = RefTime(ms.selector->mod, ts);
     const TimestampMs mint = maxt - ms.range_ms;
     std::size_t n = 0;
     for (const auto& s : ranges_[ms.selector.get()]) {
@@ -219,10 +315,14 @@ class Evaluator {
   }
 
   Value EvalCall(const Call& c, TimestampMs ts) {
-    const std::string name = c.func->name;
-    if (name == "time") return Value::Scalar(static_cast<double>(ts) / 1000, ts);
-    if (name == "timestamp" && c.args[0]->kind == NodeKind::kVectorSelector) {
-      Vector in = SelectVector(static_cast<const VectorSelector&>(*c.args[0]), ts);
+    const Func func = c.func->id;
+    if (func == Func::kTime) return Value::Scalar(static_cast<double>(ts) / 1000, ts);
+    if (func == Func::kPi) return Value::Scalar(M_PI, ts);
+    if (func == Func::kTimestamp &&
+        UnwrapParens(c.args[0].get())->kind == NodeKind::kVectorSelector) {
+      // The samples' own times, not the evaluation time the selector stamps them with.
+      Vector in =
+          SelectVector(static_cast<const VectorSelector&>(*UnwrapParens(c.args[0].get())), ts);
       Vector out;
       for (const auto& s : in) {
         out.push_back(Sample{DropMetricName(s.metric), static_cast<double>(s.t) / 1000, ts});
@@ -240,12 +340,12 @@ class Evaluator {
       args.push_back(Eval(*a, ts));
       if (!err_.ok()) return {};
     }
-    if (name == "scalar") {
+    if (func == Func::kScalar) {
       const Vector& v = args[0].vector;
       return Value::Scalar(v.size() == 1 ? v[0].v : std::numeric_limits<double>::quiet_NaN(), ts);
     }
     Vector out;
-    if (name == "absent") {
+    if (func == Func::kAbsent) {
       if (args[0].vector.empty()) out.push_back(Sample{AbsentLabels(c.args[0].get()), 1, ts});
       return Value::OfVector(std::move(out));
     }
@@ -259,32 +359,49 @@ class Evaluator {
   }
 
   Value EvalRangeCall(const Call& c, int matrix_arg, TimestampMs ts) {
-    const std::string name = c.func->name;
-    double scalar_arg = 0;
+    const Func func = c.func->id;
+    std::vector<double> scalar_args;
     for (std::size_t i = 0; i < c.args.size(); ++i) {
       if (static_cast<int>(i) == matrix_arg) continue;
       Value v = Eval(*c.args[i], ts);
       if (!err_.ok()) return {};
-      scalar_arg = v.scalar;
+      scalar_args.push_back(v.scalar);
     }
     const Expr* arg = UnwrapParens(c.args[matrix_arg].get());
-    if (arg->kind != NodeKind::kMatrixSelector) {
-      err_ = Status::InvalidArgument("range vector argument must be a range selector");
+    Matrix m;
+    RangeContext ctx;
+    ctx.ts = ts;
+    if (arg->kind == NodeKind::kMatrixSelector) {
+      const auto& ms = static_cast<const MatrixSelector&>(*arg);
+      m = SelectMatrix(ms, ts);
+      ctx.window_end = RefTime(ms.selector->mod, ts);
+      ctx.range_ms = ms.range_ms;
+    } else if (arg->kind == NodeKind::kSubquery) {
+      const auto& sq = static_cast<const SubqueryExpr&>(*arg);
+      m = EvalSubquery(sq, ts);
+      ctx.window_end = RefTime(sq.mod, ts);
+      ctx.range_ms = sq.range_ms;
+    } else {
+      err_ = Status::InvalidArgument("range vector argument must be a range selector or subquery");
       return {};
     }
-    const auto& ms = static_cast<const MatrixSelector&>(*arg);
-    Matrix m = SelectMatrix(ms, ts);
     if (!err_.ok()) return {};
     Vector out;
-    if (name == "absent_over_time") {
+    if (func == Func::kAbsentOverTime) {
       if (m.empty()) out.push_back(Sample{AbsentLabels(arg), 1, ts});
       return Value::OfVector(std::move(out));
     }
-    RangeContext ctx{ts, ms.range_ms, ms.selector->offset_ms};
+    if (!m.empty()) {
+      if (Status s = CheckRangeFunctionArgs(func, scalar_args); !s.ok()) {
+        err_ = s;
+        return {};
+      }
+    }
     for (const auto& s : m) {
-      auto v = CallRangeFunction(name, s.points, ctx, scalar_arg);
+      auto v = CallRangeFunction(func, s.points, ctx, scalar_args);
       if (!v) continue;
-      out.push_back(Sample{name == "last_over_time" ? s.metric : DropMetricName(s.metric), *v, ts});
+      out.push_back(
+          Sample{func == Func::kLastOverTime ? s.metric : DropMetricName(s.metric), *v, ts});
     }
     CheckDuplicates(out);
     return Value::OfVector(std::move(out));
@@ -312,7 +429,11 @@ class Evaluator {
   const EngineOptions& options_;
   const QueryContext& ctx_;
   std::int64_t loaded_ = 0;  // points loaded from storage
+  const TimestampMs start_, end_;
   std::unordered_map<const VectorSelector*, std::vector<Series>> ranges_;
+  // Per subquery, the steps of its last evaluation (time, result), oldest first.
+  std::unordered_map<const SubqueryExpr*, std::deque<std::pair<TimestampMs, Vector>>>
+      subquery_steps_;
   Status err_;
   std::int64_t samples_ = 0;
   std::int64_t result_samples_ = 0;
@@ -322,7 +443,7 @@ class Evaluator {
 
 Result<Value> Engine::Instant(const Querier& querier, const Expr& expr, TimestampMs t,
                               const QueryContext& ctx) const {
-  Evaluator ev(querier, options_, ctx);
+  Evaluator ev(querier, options_, ctx, t, t);
   Status s = ev.Prefetch(expr, t, t);
   if (!s.ok()) return s;
   ev.ResetStep();
@@ -341,7 +462,7 @@ Result<Value> Engine::Range(const Querier& querier, const Expr& expr, TimestampM
     return Status::InvalidArgument(std::string("invalid expression type \"") + ValueTypeName(type) +
                                    "\" for range query, must be Scalar or instant Vector");
   }
-  Evaluator ev(querier, options_, ctx);
+  Evaluator ev(querier, options_, ctx, start, end);
   Status s = ev.Prefetch(expr, start, end);
   if (!s.ok()) return s;
   std::map<Labels, std::vector<Point>> series;

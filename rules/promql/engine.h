@@ -2,9 +2,11 @@
 //
 // Instant queries evaluate at one time; range queries evaluate at every step from start to
 // end. Semantics follow Prometheus: 5m lookback, staleness markers, extrapolated rates,
-// metric-name dropping, vector matching. Errors come back as Status values (nothing throws).
-// An Engine is immutable and safe to use from several threads; the Querier must be too if
-// shared.
+// metric-name dropping, vector matching, subqueries (step-aligned, their steps shared between
+// the evaluation times of a range query) and the `@` modifier (`start()`/`end()` are the
+// query's; both are the evaluation time of an instant query). Errors come back as Status values
+// (nothing throws). An Engine is immutable and safe to use from several threads; the Querier must
+// be too if shared.
 #pragma once
 
 #include <chrono>
@@ -30,6 +32,9 @@ struct EngineOptions {
   // How long one query may run (--query.timeout); callers build each query's QueryContext
   // from it. Prometheus's default.
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
+  // The step of a subquery written without one (`x[5m:]`): Prometheus uses its global
+  // evaluation_interval, 1m by default; rule groups and `vigil test rules` pass theirs.
+  std::int64_t subquery_step_ms = 60 * 1000;
 };
 
 class Engine {

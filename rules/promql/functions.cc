@@ -37,8 +37,8 @@ double ExtrapolatedRate(const std::vector<Point>& pts, const RangeContext& ctx, 
   *ok = false;
   if (pts.size() < 2) return 0;
   *ok = true;
-  const double range_start = static_cast<double>(ctx.ts - (ctx.range_ms + ctx.offset_ms));
-  const double range_end = static_cast<double>(ctx.ts - ctx.offset_ms);
+  const double range_start = static_cast<double>(ctx.window_end - ctx.range_ms);
+  const double range_end = static_cast<double>(ctx.window_end);
   double result = pts.back().v - pts.front().v;
   if (is_counter) {
     double last = 0;
@@ -266,6 +266,149 @@ std::string ExpandTemplate(const re2::RE2& re, const std::string& tmpl,
   return out;
 }
 
+Status HistogramQuantile(std::vector<Value>& args, TimestampMs ts, Vector* out) {
+  double q = args[0].scalar;
+  std::map<Labels, std::pair<Labels, std::vector<Bucket>>> groups;
+  std::vector<const Labels*> order;
+  for (const auto& s : args[1].vector) {
+    double upper;
+    if (!ParseGoFloat(s.metric.Get("le"), &upper)) continue;
+    Labels key = s.metric;
+    key.Remove("le");
+    auto [it, inserted] = groups.try_emplace(key);
+    if (inserted) {
+      Labels m = key;
+      m.Remove("__name__");
+      it->second.first = std::move(m);
+      order.push_back(&it->first);
+    }
+    it->second.second.push_back(Bucket{upper, s.v});
+  }
+  for (const Labels* k : order) {
+    auto& g = groups[*k];
+    out->push_back(Sample{g.first, BucketQuantile(q, g.second), ts});
+  }
+  return Status::Ok();
+}
+
+Status LabelReplace(std::vector<Value>& args, TimestampMs ts, Vector* out) {
+  const std::string& dst = args[1].str;
+  const std::string& repl = args[2].str;
+  const std::string& src = args[3].str;
+  const std::string& regex = args[4].str;
+  RE2::Options opts;
+  opts.set_log_errors(false);
+  re2::RE2 re("^(?:" + regex + ")$", opts);
+  if (!re.ok()) {
+    return Status::InvalidArgument("invalid regular expression in label_replace(): " + regex);
+  }
+  if (!IsValidLabelNameStrict(dst)) {
+    return Status::InvalidArgument("invalid destination label name in label_replace(): " + dst);
+  }
+  std::vector<re2::StringPiece> groups(re.NumberOfCapturingGroups() + 1);
+  for (const auto& s : args[0].vector) {
+    std::string src_val(s.metric.Get(src));
+    Labels m = s.metric;
+    if (re.Match(src_val, 0, src_val.size(), re2::RE2::UNANCHORED, groups.data(),
+                 static_cast<int>(groups.size()))) {
+      std::string res = ExpandTemplate(re, repl, groups);
+      m.Remove(dst);
+      if (!res.empty()) m.Set(dst, res);
+    }
+    out->push_back(Sample{std::move(m), s.v, ts});
+  }
+  return Status::Ok();
+}
+
+Status LabelJoin(std::vector<Value>& args, TimestampMs ts, Vector* out) {
+  const std::string& dst = args[1].str;
+  const std::string& sep = args[2].str;
+  std::vector<std::string> srcs;
+  for (std::size_t i = 3; i < args.size(); ++i) {
+    if (!IsValidLabelNameStrict(args[i].str)) {
+      return Status::InvalidArgument("invalid source label name in label_join(): " + args[i].str);
+    }
+    srcs.push_back(args[i].str);
+  }
+  if (!IsValidLabelNameStrict(dst)) {
+    return Status::InvalidArgument("invalid destination label name in label_join(): " + dst);
+  }
+  for (const auto& s : args[0].vector) {
+    std::string joined;
+    for (std::size_t i = 0; i < srcs.size(); ++i) {
+      if (i) joined += sep;
+      joined += s.metric.Get(srcs[i]);
+    }
+    Labels m = s.metric;
+    if (joined.empty()) {
+      m.Remove(dst);
+    } else {
+      m.Set(dst, joined);
+    }
+    out->push_back(Sample{std::move(m), s.v, ts});
+  }
+  return Status::Ok();
+}
+
+// Prometheus 2.42's holt_winters (double exponential smoothing): nullopt under two points.
+std::optional<double> HoltWinters(const std::vector<Point>& pts, double sf, double tf) {
+  if (pts.size() < 2) return std::nullopt;
+  double s0 = 0, s1 = pts[0].v, b = pts[1].v - pts[0].v;
+  for (std::size_t i = 1; i < pts.size(); ++i) {
+    const double x = sf * pts[i].v;
+    if (i > 1) b = tf * (s1 - s0) + (1 - tf) * b;  // the trend, from the second step on
+    const double y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+// A time as Go's time.Unix(int64(seconds), 0).UTC() sees it (proleptic Gregorian, UTC).
+struct CivilTime {
+  std::int64_t year = 1970;
+  int month = 1;  // 1-12
+  int day = 1;    // 1-31
+  int hour = 0, minute = 0;
+  int weekday = 4;  // 0 = Sunday
+  int yearday = 1;  // 1-366
+  int days_in_month = 31;
+};
+
+CivilTime ToCivil(double seconds) {
+  // Go converts with truncation; beyond +-2^62 s (or NaN) the conversion is undefined in C++,
+  // so such values read as the epoch (Prometheus gives values of Go's overflowed arithmetic).
+  std::int64_t secs = 0;
+  if (std::isfinite(seconds) && std::fabs(seconds) < 4.6e18) {
+    secs = static_cast<std::int64_t>(seconds);
+  }
+  auto floor_div = [](std::int64_t a, std::int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+  };
+  const std::int64_t days = floor_div(secs, 86400);
+  const std::int64_t rem = secs - days * 86400;
+  CivilTime c;
+  c.hour = static_cast<int>(rem / 3600);
+  c.minute = static_cast<int>(rem % 3600 / 60);
+  c.weekday = static_cast<int>(((days + 4) % 7 + 7) % 7);
+  // Days to civil date (H. Hinnant's algorithm, eras of 400 years).
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = floor_div(z, 146097);
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  c.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  c.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  c.year = yoe + era * 400 + (c.month <= 2 ? 1 : 0);
+  const bool leap = (c.year % 4 == 0 && c.year % 100 != 0) || c.year % 400 == 0;
+  static constexpr int kDaysBefore[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  static constexpr int kDaysIn[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  c.yearday = kDaysBefore[c.month - 1] + c.day + (leap && c.month > 2 ? 1 : 0);
+  c.days_in_month = kDaysIn[c.month - 1] + (leap && c.month == 2 ? 1 : 0);
+  return c;
+}
+
 }  // namespace
 
 Labels DropMetricName(const Labels& l) {
@@ -291,239 +434,269 @@ double Quantile(double q, std::vector<double> values) {
          values[static_cast<std::size_t>(upper)] * weight;
 }
 
-std::optional<double> CallRangeFunction(const std::string& name, const std::vector<Point>& pts,
-                                        const RangeContext& ctx, double scalar_arg) {
+std::optional<double> CallRangeFunction(Func func, const std::vector<Point>& pts,
+                                        const RangeContext& ctx,
+                                        const std::vector<double>& scalar_args) {
   bool ok = false;
-  if (name == "rate" || name == "increase" || name == "delta") {
-    double v = ExtrapolatedRate(pts, ctx, name != "delta", name == "rate", &ok);
-    if (!ok) return std::nullopt;
-    return v;
-  }
-  if (name == "irate") return InstantValue(pts, true);
-  if (name == "idelta") return InstantValue(pts, false);
-  if (name == "deriv") {
-    if (pts.size() < 2) return std::nullopt;
-    double slope, intercept;
-    LinearRegression(pts, pts[0].t, &slope, &intercept);
-    return slope;
-  }
-  if (name == "predict_linear") {
-    if (pts.size() < 2) return std::nullopt;
-    double slope, intercept;
-    LinearRegression(pts, ctx.ts, &slope, &intercept);
-    return slope * scalar_arg + intercept;
-  }
-  if (name == "changes" || name == "resets") {
-    int n = 0;
-    double prev = pts[0].v;
-    for (std::size_t i = 1; i < pts.size(); ++i) {
-      double cur = pts[i].v;
-      if (name == "changes") {
-        if (cur != prev && !(std::isnan(cur) && std::isnan(prev))) ++n;
-      } else if (cur < prev) {
-        ++n;
+  switch (func) {
+    case Func::kRate:
+    case Func::kIncrease:
+    case Func::kDelta: {
+      double v = ExtrapolatedRate(pts, ctx, func != Func::kDelta, func == Func::kRate, &ok);
+      if (!ok) return std::nullopt;
+      return v;
+    }
+    case Func::kIrate:
+      return InstantValue(pts, true);
+    case Func::kIdelta:
+      return InstantValue(pts, false);
+    case Func::kDeriv: {
+      if (pts.size() < 2) return std::nullopt;
+      double slope, intercept;
+      LinearRegression(pts, pts[0].t, &slope, &intercept);
+      return slope;
+    }
+    case Func::kPredictLinear: {
+      if (pts.size() < 2) return std::nullopt;
+      double slope, intercept;
+      LinearRegression(pts, ctx.ts, &slope, &intercept);
+      return slope * scalar_args.at(0) + intercept;
+    }
+    case Func::kHoltWinters:
+      return HoltWinters(pts, scalar_args.at(0), scalar_args.at(1));
+    case Func::kChanges:
+    case Func::kResets: {
+      int n = 0;
+      double prev = pts[0].v;
+      for (std::size_t i = 1; i < pts.size(); ++i) {
+        double cur = pts[i].v;
+        if (func == Func::kChanges) {
+          if (cur != prev && !(std::isnan(cur) && std::isnan(prev))) ++n;
+        } else if (cur < prev) {
+          ++n;
+        }
+        prev = cur;
       }
-      prev = cur;
+      return static_cast<double>(n);
     }
-    return static_cast<double>(n);
-  }
-  if (name == "avg_over_time") {
-    double mean = 0, count = 0, c = 0;
-    for (const auto& p : pts) {
-      count++;
-      if (std::isinf(mean)) {
-        if (std::isinf(p.v) && (mean > 0) == (p.v > 0)) continue;
-        if (!std::isinf(p.v) && !std::isnan(p.v)) continue;
+    case Func::kAvgOverTime: {
+      double mean = 0, count = 0, c = 0;
+      for (const auto& p : pts) {
+        count++;
+        if (std::isinf(mean)) {
+          if (std::isinf(p.v) && (mean > 0) == (p.v > 0)) continue;
+          if (!std::isinf(p.v) && !std::isnan(p.v)) continue;
+        }
+        KahanInc(p.v / count - mean / count, &mean, &c);
       }
-      KahanInc(p.v / count - mean / count, &mean, &c);
+      if (std::isinf(mean)) return mean;
+      return mean + c;
     }
-    if (std::isinf(mean)) return mean;
-    return mean + c;
-  }
-  if (name == "sum_over_time") {
-    double sum = 0, c = 0;
-    for (const auto& p : pts) KahanInc(p.v, &sum, &c);
-    if (std::isinf(sum)) return sum;
-    return sum + c;
-  }
-  if (name == "count_over_time") return static_cast<double>(pts.size());
-  if (name == "min_over_time" || name == "max_over_time") {
-    double m = pts[0].v;
-    bool is_max = name == "max_over_time";
-    for (const auto& p : pts) {
-      if ((is_max ? p.v > m : p.v < m) || std::isnan(m)) m = p.v;
+    case Func::kSumOverTime: {
+      double sum = 0, c = 0;
+      for (const auto& p : pts) KahanInc(p.v, &sum, &c);
+      if (std::isinf(sum)) return sum;
+      return sum + c;
     }
-    return m;
-  }
-  if (name == "last_over_time") return pts.back().v;
-  if (name == "present_over_time") return 1.0;
-  if (name == "quantile_over_time") {
-    std::vector<double> vals;
-    vals.reserve(pts.size());
-    for (const auto& p : pts) vals.push_back(p.v);
-    return Quantile(scalar_arg, std::move(vals));
-  }
-  if (name == "stddev_over_time" || name == "stdvar_over_time") {
-    double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
-    for (const auto& p : pts) {
-      count++;
-      double delta = p.v - (mean + c_mean);
-      KahanInc(delta / count, &mean, &c_mean);
-      KahanInc(delta * (p.v - (mean + c_mean)), &aux, &c_aux);
+    case Func::kCountOverTime:
+      return static_cast<double>(pts.size());
+    case Func::kMinOverTime:
+    case Func::kMaxOverTime: {
+      double m = pts[0].v;
+      const bool is_max = func == Func::kMaxOverTime;
+      for (const auto& p : pts) {
+        if ((is_max ? p.v > m : p.v < m) || std::isnan(m)) m = p.v;
+      }
+      return m;
     }
-    double var = (aux + c_aux) / count;
-    return name == "stddev_over_time" ? std::sqrt(var) : var;
+    case Func::kLastOverTime:
+      return pts.back().v;
+    case Func::kPresentOverTime:
+      return 1.0;
+    case Func::kQuantileOverTime: {
+      std::vector<double> vals;
+      vals.reserve(pts.size());
+      for (const auto& p : pts) vals.push_back(p.v);
+      return Quantile(scalar_args.at(0), std::move(vals));
+    }
+    case Func::kStddevOverTime:
+    case Func::kStdvarOverTime: {
+      double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
+      for (const auto& p : pts) {
+        count++;
+        double delta = p.v - (mean + c_mean);
+        KahanInc(delta / count, &mean, &c_mean);
+        KahanInc(delta * (p.v - (mean + c_mean)), &aux, &c_aux);
+      }
+      double var = (aux + c_aux) / count;
+      return func == Func::kStddevOverTime ? std::sqrt(var) : var;
+    }
+    default:
+      return std::nullopt;
   }
-  return std::nullopt;
+}
+
+Status CheckRangeFunctionArgs(Func func, const std::vector<double>& scalar_args) {
+  if (func != Func::kHoltWinters) return Status::Ok();
+  // Prometheus' words and Go's %f.
+  char buf[128];
+  const double sf = scalar_args.at(0), tf = scalar_args.at(1);
+  if (!(sf > 0 && sf < 1)) {
+    std::snprintf(buf, sizeof(buf), "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", sf);
+    return Status::InvalidArgument(buf);
+  }
+  if (!(tf > 0 && tf < 1)) {
+    std::snprintf(buf, sizeof(buf), "invalid trend factor. Expected: 0 < tf < 1, got: %f", tf);
+    return Status::InvalidArgument(buf);
+  }
+  return Status::Ok();
 }
 
 Status CallVectorFunction(const Call& call, std::vector<Value>& args, TimestampMs ts, Vector* out) {
-  const std::string name = call.func->name;
   auto simple = [&](double (*fn)(double)) {
     for (const auto& s : args[0].vector) {
       out->push_back(Sample{DropMetricName(s.metric), fn(s.v), ts});
     }
     return Status::Ok();
   };
-  if (name == "abs") return simple([](double v) { return std::fabs(v); });
-  if (name == "ceil") return simple([](double v) { return std::ceil(v); });
-  if (name == "floor") return simple([](double v) { return std::floor(v); });
-  if (name == "exp") return simple([](double v) { return std::exp(v); });
-  if (name == "sqrt") return simple([](double v) { return std::sqrt(v); });
-  if (name == "ln") return simple([](double v) { return std::log(v); });
-  if (name == "log2") return simple([](double v) { return std::log2(v); });
-  if (name == "log10") return simple([](double v) { return std::log10(v); });
-  if (name == "round") {
-    double to_nearest = args.size() > 1 ? args[1].scalar : 1;
-    double inv = 1.0 / to_nearest;
+  auto date = [&](double (*fn)(const CivilTime&)) {
+    if (args.empty()) {
+      out->push_back(Sample{Labels{}, fn(ToCivil(static_cast<double>(ts / 1000))), ts});
+      return Status::Ok();
+    }
     for (const auto& s : args[0].vector) {
-      out->push_back(Sample{DropMetricName(s.metric), std::floor(s.v * inv + 0.5) / inv, ts});
+      out->push_back(Sample{DropMetricName(s.metric), fn(ToCivil(s.v)), ts});
     }
     return Status::Ok();
-  }
-  if (name == "clamp") {
-    double lo = args[1].scalar, hi = args[2].scalar;
-    if (hi < lo) return Status::Ok();
-    for (const auto& s : args[0].vector) {
-      out->push_back(Sample{DropMetricName(s.metric), GoMax(lo, GoMin(hi, s.v)), ts});
-    }
-    return Status::Ok();
-  }
-  if (name == "clamp_min" || name == "clamp_max") {
-    double b = args[1].scalar;
-    for (const auto& s : args[0].vector) {
-      double v = name == "clamp_min" ? GoMax(s.v, b) : GoMin(s.v, b);
-      out->push_back(Sample{DropMetricName(s.metric), v, ts});
-    }
-    return Status::Ok();
-  }
-  if (name == "time") return Status::Internal("time() is a scalar function");
-  if (name == "timestamp") {
-    for (const auto& s : args[0].vector) {
-      out->push_back(Sample{DropMetricName(s.metric), static_cast<double>(s.t) / 1000, ts});
-    }
-    return Status::Ok();
-  }
-  if (name == "vector") {
-    out->push_back(Sample{Labels{}, args[0].scalar, ts});
-    return Status::Ok();
-  }
-  if (name == "sort" || name == "sort_desc") {
-    Vector v = args[0].vector;
-    bool desc = name == "sort_desc";
-    std::stable_sort(v.begin(), v.end(), [desc](const Sample& a, const Sample& b) {
-      if (std::isnan(a.v)) return false;
-      if (std::isnan(b.v)) return true;
-      return desc ? a.v > b.v : a.v < b.v;
-    });
-    for (auto& s : v) {
-      s.t = ts;
-      out->push_back(std::move(s));
-    }
-    return Status::Ok();
-  }
-  if (name == "histogram_quantile") {
-    double q = args[0].scalar;
-    std::map<Labels, std::pair<Labels, std::vector<Bucket>>> groups;
-    std::vector<const Labels*> order;
-    for (const auto& s : args[1].vector) {
-      double upper;
-      if (!ParseGoFloat(s.metric.Get("le"), &upper)) continue;
-      Labels key = s.metric;
-      key.Remove("le");
-      auto [it, inserted] = groups.try_emplace(key);
-      if (inserted) {
-        Labels m = key;
-        m.Remove("__name__");
-        it->second.first = std::move(m);
-        order.push_back(&it->first);
+  };
+  switch (call.func->id) {
+    case Func::kAbs:
+      return simple([](double v) { return std::fabs(v); });
+    case Func::kCeil:
+      return simple([](double v) { return std::ceil(v); });
+    case Func::kFloor:
+      return simple([](double v) { return std::floor(v); });
+    case Func::kExp:
+      return simple([](double v) { return std::exp(v); });
+    case Func::kSqrt:
+      return simple([](double v) { return std::sqrt(v); });
+    case Func::kLn:
+      return simple([](double v) { return std::log(v); });
+    case Func::kLog2:
+      return simple([](double v) { return std::log2(v); });
+    case Func::kLog10:
+      return simple([](double v) { return std::log10(v); });
+    case Func::kSgn:
+      return simple([](double v) { return v < 0 ? -1.0 : v > 0 ? 1.0 : v; });
+    case Func::kAcos:
+      return simple([](double v) { return std::acos(v); });
+    case Func::kAcosh:
+      return simple([](double v) { return std::acosh(v); });
+    case Func::kAsin:
+      return simple([](double v) { return std::asin(v); });
+    case Func::kAsinh:
+      return simple([](double v) { return std::asinh(v); });
+    case Func::kAtan:
+      return simple([](double v) { return std::atan(v); });
+    case Func::kAtanh:
+      return simple([](double v) { return std::atanh(v); });
+    case Func::kCos:
+      return simple([](double v) { return std::cos(v); });
+    case Func::kCosh:
+      return simple([](double v) { return std::cosh(v); });
+    case Func::kSin:
+      return simple([](double v) { return std::sin(v); });
+    case Func::kSinh:
+      return simple([](double v) { return std::sinh(v); });
+    case Func::kTan:
+      return simple([](double v) { return std::tan(v); });
+    case Func::kTanh:
+      return simple([](double v) { return std::tanh(v); });
+    case Func::kDeg:
+      return simple([](double v) { return v * 180 / M_PI; });
+    case Func::kRad:
+      return simple([](double v) { return v * M_PI / 180; });
+    case Func::kDayOfMonth:
+      return date([](const CivilTime& c) { return static_cast<double>(c.day); });
+    case Func::kDayOfWeek:
+      return date([](const CivilTime& c) { return static_cast<double>(c.weekday); });
+    case Func::kDayOfYear:
+      return date([](const CivilTime& c) { return static_cast<double>(c.yearday); });
+    case Func::kDaysInMonth:
+      return date([](const CivilTime& c) { return static_cast<double>(c.days_in_month); });
+    case Func::kHour:
+      return date([](const CivilTime& c) { return static_cast<double>(c.hour); });
+    case Func::kMinute:
+      return date([](const CivilTime& c) { return static_cast<double>(c.minute); });
+    case Func::kMonth:
+      return date([](const CivilTime& c) { return static_cast<double>(c.month); });
+    case Func::kYear:
+      return date([](const CivilTime& c) { return static_cast<double>(c.year); });
+    case Func::kHistogramCount:
+    case Func::kHistogramSum:
+    case Func::kHistogramFraction:
+      // These read native histogram samples only, and skip float samples (Prometheus 2.42's
+      // funcHistogramCount & co.); vigil stores floats only, so they return an empty vector,
+      // as Prometheus does over the same data.
+      return Status::Ok();
+    case Func::kRound: {
+      double to_nearest = args.size() > 1 ? args[1].scalar : 1;
+      double inv = 1.0 / to_nearest;
+      for (const auto& s : args[0].vector) {
+        out->push_back(Sample{DropMetricName(s.metric), std::floor(s.v * inv + 0.5) / inv, ts});
       }
-      it->second.second.push_back(Bucket{upper, s.v});
+      return Status::Ok();
     }
-    for (const Labels* k : order) {
-      auto& g = groups[*k];
-      out->push_back(Sample{g.first, BucketQuantile(q, g.second), ts});
+    case Func::kClamp: {
+      double lo = args[1].scalar, hi = args[2].scalar;
+      if (hi < lo) return Status::Ok();
+      for (const auto& s : args[0].vector) {
+        out->push_back(Sample{DropMetricName(s.metric), GoMax(lo, GoMin(hi, s.v)), ts});
+      }
+      return Status::Ok();
     }
-    return Status::Ok();
+    case Func::kClampMin:
+    case Func::kClampMax: {
+      double b = args[1].scalar;
+      for (const auto& s : args[0].vector) {
+        double v = call.func->id == Func::kClampMin ? GoMax(s.v, b) : GoMin(s.v, b);
+        out->push_back(Sample{DropMetricName(s.metric), v, ts});
+      }
+      return Status::Ok();
+    }
+    case Func::kTimestamp:
+      for (const auto& s : args[0].vector) {
+        out->push_back(Sample{DropMetricName(s.metric), static_cast<double>(s.t) / 1000, ts});
+      }
+      return Status::Ok();
+    case Func::kVector:
+      out->push_back(Sample{Labels{}, args[0].scalar, ts});
+      return Status::Ok();
+    case Func::kSort:
+    case Func::kSortDesc: {
+      Vector v = args[0].vector;
+      const bool desc = call.func->id == Func::kSortDesc;
+      std::stable_sort(v.begin(), v.end(), [desc](const Sample& a, const Sample& b) {
+        if (std::isnan(a.v)) return false;
+        if (std::isnan(b.v)) return true;
+        return desc ? a.v > b.v : a.v < b.v;
+      });
+      for (auto& s : v) {
+        s.t = ts;
+        out->push_back(std::move(s));
+      }
+      return Status::Ok();
+    }
+    case Func::kHistogramQuantile:
+      return HistogramQuantile(args, ts, out);
+    case Func::kLabelReplace:
+      return LabelReplace(args, ts, out);
+    case Func::kLabelJoin:
+      return LabelJoin(args, ts, out);
+    default:
+      // Range functions, scalar(), time(), pi() and absent() are the engine's.
+      return Status::Internal(std::string("not an instant-vector function: ") + call.func->name);
   }
-  if (name == "label_replace") {
-    const std::string& dst = args[1].str;
-    const std::string& repl = args[2].str;
-    const std::string& src = args[3].str;
-    const std::string& regex = args[4].str;
-    RE2::Options opts;
-    opts.set_log_errors(false);
-    re2::RE2 re("^(?:" + regex + ")$", opts);
-    if (!re.ok()) {
-      return Status::InvalidArgument("invalid regular expression in label_replace(): " + regex);
-    }
-    if (!IsValidLabelNameStrict(dst)) {
-      return Status::InvalidArgument("invalid destination label name in label_replace(): " + dst);
-    }
-    std::vector<re2::StringPiece> groups(re.NumberOfCapturingGroups() + 1);
-    for (const auto& s : args[0].vector) {
-      std::string src_val(s.metric.Get(src));
-      Labels m = s.metric;
-      if (re.Match(src_val, 0, src_val.size(), re2::RE2::UNANCHORED, groups.data(),
-                   static_cast<int>(groups.size()))) {
-        std::string res = ExpandTemplate(re, repl, groups);
-        m.Remove(dst);
-        if (!res.empty()) m.Set(dst, res);
-      }
-      out->push_back(Sample{std::move(m), s.v, ts});
-    }
-    return Status::Ok();
-  }
-  if (name == "label_join") {
-    const std::string& dst = args[1].str;
-    const std::string& sep = args[2].str;
-    std::vector<std::string> srcs;
-    for (std::size_t i = 3; i < args.size(); ++i) {
-      if (!IsValidLabelNameStrict(args[i].str)) {
-        return Status::InvalidArgument("invalid source label name in label_join(): " + args[i].str);
-      }
-      srcs.push_back(args[i].str);
-    }
-    if (!IsValidLabelNameStrict(dst)) {
-      return Status::InvalidArgument("invalid destination label name in label_join(): " + dst);
-    }
-    for (const auto& s : args[0].vector) {
-      std::string joined;
-      for (std::size_t i = 0; i < srcs.size(); ++i) {
-        if (i) joined += sep;
-        joined += s.metric.Get(srcs[i]);
-      }
-      Labels m = s.metric;
-      if (joined.empty()) {
-        m.Remove(dst);
-      } else {
-        m.Set(dst, joined);
-      }
-      out->push_back(Sample{std::move(m), s.v, ts});
-    }
-    return Status::Ok();
-  }
-  return Status::Internal("function not implemented: " + name);
 }
 
 }  // namespace vigil::promql

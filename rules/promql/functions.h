@@ -15,16 +15,20 @@ namespace vigil::promql {
 
 Labels DropMetricName(const Labels& l);
 
-// Functions over one series' points in a range (rate, *_over_time, ...). `scalar_arg` is the
-// value of the other (scalar) argument where the function has one. Returns nullopt when the
-// function yields no sample for this series.
+// Functions over one series' points in a range (rate, *_over_time, holt_winters, ...).
+// `scalar_args` are the values of the function's scalar arguments in order. Returns nullopt
+// when the function yields no sample for this series.
 struct RangeContext {
-  TimestampMs ts = 0;          // evaluation time
-  std::int64_t range_ms = 0;   // selector range
-  std::int64_t offset_ms = 0;  // selector offset
+  TimestampMs ts = 0;          // evaluation time (predict_linear's "now")
+  TimestampMs window_end = 0;  // end of the range: the evaluation time less offset, or `@`
+  std::int64_t range_ms = 0;   // the range selector's or subquery's range
 };
-std::optional<double> CallRangeFunction(const std::string& name, const std::vector<Point>& points,
-                                        const RangeContext& ctx, double scalar_arg);
+std::optional<double> CallRangeFunction(Func func, const std::vector<Point>& points,
+                                        const RangeContext& ctx,
+                                        const std::vector<double>& scalar_args);
+// The error a range function's scalar arguments give before any series is read (holt_winters'
+// factors outside (0, 1)); OK for valid arguments and other functions.
+Status CheckRangeFunctionArgs(Func func, const std::vector<double>& scalar_args);
 
 // Functions whose arguments are instant vectors, scalars and strings. `args` are the evaluated
 // arguments in order. Appends to *out.

@@ -73,6 +73,7 @@ Result<std::vector<Token>> Lex(std::string_view in) {
   const int n = static_cast<int>(in.size());
   int i = 0;
   int paren_depth = 0;
+  bool in_brackets = false;  // inside `[...]` a ':' separates a subquery's range and step
   auto err = [&](int pos, const std::string& msg) {
     Token e;
     e.kind = TokenKind::kError;
@@ -106,7 +107,11 @@ Result<std::vector<Token>> Lex(std::string_view in) {
       t.text = std::string(in.substr(i, len));
       i += len;
     };
-    if (IsIdentStart(c)) {
+    if (c == ':' && in_brackets) {
+      t.kind = TokenKind::kColon;
+      t.text = ":";
+      ++i;
+    } else if (IsIdentStart(c)) {
       int j = i;
       while (j < n && IsIdentChar(in[j])) ++j;
       t.kind = TokenKind::kIdent;
@@ -280,10 +285,15 @@ Result<std::vector<Token>> Lex(std::string_view in) {
           punct(TokenKind::kRBrace, 1);
           break;
         case '[':
+          in_brackets = true;
           punct(TokenKind::kLBracket, 1);
           break;
         case ']':
+          in_brackets = false;
           punct(TokenKind::kRBracket, 1);
+          break;
+        case '@':
+          punct(TokenKind::kAt, 1);
           break;
         case ',':
           punct(TokenKind::kComma, 1);

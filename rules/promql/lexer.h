@@ -41,6 +41,7 @@ enum class TokenKind {
   kDiv,
   kMod,
   kPow,
+  kAt,
 };
 
 struct Token {

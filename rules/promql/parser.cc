@@ -36,38 +36,6 @@ bool ParseAggOp(const std::string& lower, AggOp* op) {
   return false;
 }
 
-bool IsKnownUnsupportedFunction(const std::string& name) {
-  static const std::set<std::string> kNames = {"holt_winters",
-                                               "day_of_month",
-                                               "day_of_week",
-                                               "day_of_year",
-                                               "days_in_month",
-                                               "hour",
-                                               "minute",
-                                               "month",
-                                               "year",
-                                               "sgn",
-                                               "acos",
-                                               "acosh",
-                                               "asin",
-                                               "asinh",
-                                               "atan",
-                                               "atanh",
-                                               "cos",
-                                               "cosh",
-                                               "sin",
-                                               "sinh",
-                                               "tan",
-                                               "tanh",
-                                               "deg",
-                                               "rad",
-                                               "pi",
-                                               "histogram_count",
-                                               "histogram_sum",
-                                               "histogram_fraction"};
-  return kNames.count(name) > 0;
-}
-
 // Go's strconv.ParseFloat for the forms PromQL number literals take.
 bool ParseNumber(const std::string& text, double* out) {
   if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
@@ -83,11 +51,12 @@ bool ParseNumber(const std::string& text, double* out) {
   return end != nullptr && *end == '\0';
 }
 
-// A range or offset: a duration of at most kMaxQueryDurationMs, so that query times plus
-// offsets, ranges and lookback never overflow.
+// A range, step or offset: a duration of at most kMaxQueryDurationMs, so that query times plus
+// offsets, ranges and lookback never overflow. Like Prometheus, no duration literal may be 0.
 Result<std::int64_t> ParseQueryDuration(std::string_view text) {
   Result<Duration> d = ParseDuration(text);
   if (!d.ok()) return d.status();
+  if (d->count() == 0) return Status::InvalidArgument("duration must be greater than 0");
   if (d->count() > kMaxQueryDurationMs) {
     return Status::InvalidArgument("duration \"" + std::string(text) + "\" is out of range");
   }
@@ -214,6 +183,10 @@ class Parser {
         return 3;
       case TokenKind::kIdent: {
         std::string l = Lower(t.text);
+        if (l == "atan2") {
+          *op = BinOp::kAtan2;
+          return 5;
+        }
         if (l == "and") {
           *op = BinOp::kAnd;
           return 2;
@@ -382,46 +355,20 @@ class Parser {
     while (true) {
       const Token& t = Peek();
       if (t.kind == TokenKind::kLBracket) {
-        Next();
-        if (e->kind != NodeKind::kVectorSelector) {
-          return Fail(e->pos.start, "ranges only allowed for vector selectors");
-        }
-        auto* vs = static_cast<VectorSelector*>(e.get());
-        if (vs->has_offset) return Fail(t.pos, "no offset modifiers allowed before range");
-        const Token& d = Next();
-        if (d.kind != TokenKind::kDuration) {
-          return Fail(d.pos, "unexpected " + DescribeToken(d) + " in range, expected duration");
-        }
-        auto dur = ParseQueryDuration(d.text);
-        if (!dur.ok()) return Fail(d.pos, dur.status().message());
-        if (Peek().kind == TokenKind::kColon ||
-            (Peek().kind == TokenKind::kIdent && Peek().text[0] == ':')) {
-          return Fail(Peek().pos, "subqueries are not supported");
-        }
-        if (!Expect(TokenKind::kRBracket, "\"]\"", "range")) return nullptr;
-        if (*dur == 0) return Fail(d.pos, "range duration must be greater than 0");
-        auto ms = std::make_unique<MatrixSelector>();
-        ms->pos = {e->pos.start, PrevEnd()};
-        ms->range_ms = *dur;
-        ms->selector.reset(static_cast<VectorSelector*>(e.release()));
-        e = std::move(ms);
+        e = ParseRange(std::move(e));
+        if (!ok()) return nullptr;
       } else if (IsKeyword(t, "offset")) {
         Next();
-        VectorSelector* vs = nullptr;
-        if (e->kind == NodeKind::kVectorSelector) {
-          vs = static_cast<VectorSelector*>(e.get());
-        } else if (e->kind == NodeKind::kMatrixSelector) {
-          vs = static_cast<MatrixSelector*>(e.get())->selector.get();
-        } else {
+        TimeModifiers* mod = Modifiers(e.get());
+        if (mod == nullptr) {
           return Fail(t.pos,
-                      "offset modifier must be preceded by an instant vector selector or "
-                      "range vector selector");
+                      "offset modifier must be preceded by an instant vector selector or range "
+                      "vector selector or a subquery");
         }
-        if (vs->has_offset) return Fail(t.pos, "offset may not be set multiple times");
+        if (mod->has_offset) return Fail(t.pos, "offset may not be set multiple times");
         bool neg = false;
-        if (Peek().kind == TokenKind::kSub) {
-          Next();
-          neg = true;
+        if (Peek().kind == TokenKind::kSub || Peek().kind == TokenKind::kAdd) {
+          neg = Next().kind == TokenKind::kSub;
         }
         const Token& d = Next();
         if (d.kind != TokenKind::kDuration) {
@@ -429,13 +376,122 @@ class Parser {
         }
         auto dur = ParseQueryDuration(d.text);
         if (!dur.ok()) return Fail(d.pos, dur.status().message());
-        vs->offset_ms = neg ? -*dur : *dur;
-        vs->has_offset = true;
+        mod->offset_ms = neg ? -*dur : *dur;
+        mod->has_offset = true;
+        e->pos.end = PrevEnd();
+      } else if (t.kind == TokenKind::kAt) {
+        Next();
+        TimeModifiers* mod = Modifiers(e.get());
+        if (mod == nullptr) {
+          return Fail(t.pos,
+                      "@ modifier must be preceded by an instant vector selector or range vector "
+                      "selector or a subquery");
+        }
+        if (mod->at != AtKind::kNone) {
+          return Fail(t.pos, "@ <timestamp> may not be set multiple times");
+        }
+        if (!ParseAt(mod)) return nullptr;
         e->pos.end = PrevEnd();
       } else {
         return e;
       }
     }
+  }
+
+  // The modifiers `offset` and `@` apply to: a selector's, a range selector's (kept on its
+  // vector selector) or a subquery's; nullptr for any other expression.
+  static TimeModifiers* Modifiers(Expr* e) {
+    switch (e->kind) {
+      case NodeKind::kVectorSelector:
+        return &static_cast<VectorSelector*>(e)->mod;
+      case NodeKind::kMatrixSelector:
+        return &static_cast<MatrixSelector*>(e)->selector->mod;
+      case NodeKind::kSubquery:
+        return &static_cast<SubqueryExpr*>(e)->mod;
+      default:
+        return nullptr;
+    }
+  }
+
+  // After `@`: a number of seconds (optionally signed), `start()` or `end()`.
+  bool ParseAt(TimeModifiers* mod) {
+    const Token& t = Peek();
+    if (IsKeyword(t, "start") || IsKeyword(t, "end")) {
+      Next();
+      mod->at = Lower(t.text) == "start" ? AtKind::kStart : AtKind::kEnd;
+      if (!Expect(TokenKind::kLParen, "\"(\"", "@ modifier")) return false;
+      return Expect(TokenKind::kRParen, "\")\"", "@ modifier");
+    }
+    bool neg = false;
+    if (Peek().kind == TokenKind::kSub || Peek().kind == TokenKind::kAdd) {
+      neg = Next().kind == TokenKind::kSub;
+    }
+    const Token& n = Next();
+    double seconds = 0;
+    if (n.kind == TokenKind::kIdent && (Lower(n.text) == "inf" || Lower(n.text) == "nan")) {
+      seconds = Lower(n.text) == "inf" ? std::numeric_limits<double>::infinity()
+                                       : std::numeric_limits<double>::quiet_NaN();
+    } else if (n.kind != TokenKind::kNumber || !ParseNumber(n.text, &seconds)) {
+      Fail(n.pos, "unexpected " + DescribeToken(n) + " in @, expected timestamp");
+      return false;
+    }
+    if (neg) seconds = -seconds;
+    // Query times are bounded by kMaxQueryDurationMs (agent/api), and so is `@`, so that an
+    // `@` time minus offsets, ranges and lookback always fits in 64 bits.
+    const double ms = std::round(seconds * 1000);
+    if (!std::isfinite(ms) || std::fabs(ms) > static_cast<double>(kMaxQueryDurationMs)) {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "%f", seconds);
+      Fail(n.pos, std::string("timestamp out of bounds for @ modifier: ") + buf);
+      return false;
+    }
+    mod->at = AtKind::kTimestamp;
+    mod->at_ms = static_cast<TimestampMs>(ms);
+    return true;
+  }
+
+  // `e[range]` (a range selector) or `e[range:step]` / `e[range:]` (a subquery).
+  ExprPtr ParseRange(ExprPtr e) {
+    const Token& open = Next();  // [
+    const Token& d = Next();
+    if (d.kind != TokenKind::kDuration) {
+      return Fail(d.pos, "unexpected " + DescribeToken(d) + " in range, expected duration");
+    }
+    auto range = ParseQueryDuration(d.text);
+    if (!range.ok()) return Fail(d.pos, range.status().message());
+    if (Peek().kind == TokenKind::kColon) {
+      Next();
+      std::int64_t step = 0;
+      if (Peek().kind == TokenKind::kDuration) {
+        const Token& st = Next();
+        auto s = ParseQueryDuration(st.text);
+        if (!s.ok()) return Fail(st.pos, s.status().message());
+        step = *s;
+      }
+      if (!Expect(TokenKind::kRBracket, "\"]\"", "subquery")) return nullptr;
+      if (e->Type() != ValueType::kVector) {
+        return Fail(e->pos.start, std::string("subquery is only allowed on instant vector, got ") +
+                                      ValueTypeName(e->Type()) + " instead");
+      }
+      auto sq = std::make_unique<SubqueryExpr>();
+      sq->pos = {e->pos.start, PrevEnd()};
+      sq->range_ms = *range;
+      sq->step_ms = step;
+      sq->expr = std::move(e);
+      return sq;
+    }
+    if (!Expect(TokenKind::kRBracket, "\"]\"", "range")) return nullptr;
+    if (e->kind != NodeKind::kVectorSelector) {
+      return Fail(e->pos.start, "ranges only allowed for vector selectors");
+    }
+    auto* vs = static_cast<VectorSelector*>(e.get());
+    if (vs->mod.has_offset) return Fail(open.pos, "no offset modifiers allowed before range");
+    if (vs->mod.at != AtKind::kNone) return Fail(open.pos, "no @ modifiers allowed before range");
+    auto ms = std::make_unique<MatrixSelector>();
+    ms->pos = {e->pos.start, PrevEnd()};
+    ms->range_ms = *range;
+    ms->selector.reset(static_cast<VectorSelector*>(e.release()));
+    return ms;
   }
 
   ExprPtr ParsePrimary() {
@@ -490,7 +546,7 @@ class Parser {
     }
     static const std::set<std::string> kKeywords = {
         "by",   "without", "on",  "ignoring", "group_left", "group_right",
-        "bool", "offset",  "and", "or",       "unless"};
+        "bool", "offset",  "and", "or",       "unless",     "atan2"};
     if (kKeywords.count(lower)) return Fail(t.pos, "unexpected " + DescribeToken(t));
     if (Peek().kind == TokenKind::kLParen) return ParseCall(t);
     return ParseSelector(t.text, t.pos);
@@ -498,12 +554,7 @@ class Parser {
 
   ExprPtr ParseCall(const Token& name) {
     const FunctionDef* f = LookupFunction(name.text);
-    if (f == nullptr) {
-      if (IsKnownUnsupportedFunction(name.text)) {
-        return Fail(name.pos, "function \"" + name.text + "\" is not supported");
-      }
-      return Fail(name.pos, "unknown function with name \"" + name.text + "\"");
-    }
+    if (f == nullptr) return Fail(name.pos, "unknown function with name \"" + name.text + "\"");
     Next();  // (
     auto call = std::make_unique<Call>();
     call->func = f;

@@ -387,6 +387,126 @@ std::vector<std::string> Queries() {
   return q;
 }
 
+// The language beyond selectors and functions of one evaluation time: subqueries (with and
+// without a step, nested, with offset and `@`, steps that do not divide the scrape interval or
+// the range), the `@` modifier with times, start() and end(), and the functions, operators and
+// argument forms added to vigil's table to close the difference with Prometheus 2.42's.
+std::vector<std::string> LanguageQueries() {
+  std::vector<std::string> q;
+  const std::vector<std::string> inners = {"rate(http_requests_total[5m])",
+                                           "memory_bytes",
+                                           "flaky_gauge",
+                                           "up",
+                                           "sum by (job) (rate(http_requests_total[1m]))",
+                                           "deriv(memory_bytes[10m])"};
+  const std::vector<std::string> outers = {
+      "max_over_time",  "min_over_time",    "avg_over_time", "sum_over_time", "count_over_time",
+      "last_over_time", "stddev_over_time", "rate",          "deriv",         "changes"};
+  const std::vector<std::string> specs = {"[5m:1m]", "[10m:]", "[17m:43s]", "[1h:5m] offset 10m"};
+  for (const auto& in : inners) {
+    for (const auto& f : outers) {
+      for (const auto& sp : specs) q.push_back(f + "((" + in + ")" + sp + ")");
+    }
+  }
+  for (const char* s :
+       {// Bare subqueries: a matrix whose points sit on multiples of the step.
+        "memory_bytes[5m:1m]", "memory_bytes{instance=\"0\"}[5m:5s]",
+        "rate(http_requests_total{code=\"500\"}[1m])[10m:2m]", "flaky_gauge[20m:3m]",
+        "up{job=\"web\"}[7m:]", "memory_bytes[5m:1m] offset 3m", "memory_bytes[5m:1m] offset -2m",
+        "memory_bytes[5m:1m] @ 1700003000", "memory_bytes[5m:1m] @ 1700003000 offset 1m",
+        "memory_bytes[5m:1m] offset 1m @ 1700003000", "temperature_celsius[90s:7s]",
+        "sum(memory_bytes)[10m:90s]", "(memory_bytes > 1e6)[5m:1m]", "-memory_bytes[5m:1m]",
+        "late_counter_total[30m:10m]", "nonexistent[5m:1m]", "vector(1)[3m:1m]", "time()[5m:1m]",
+        "memory_bytes[0s:1m]", "memory_bytes[5m:0s]", "memory_bytes[0s]", "memory_bytes offset 0s",
+        "memory_bytes @ 0", "memory_bytes[1m:5m]",
+        // Nested subqueries, and subqueries under functions of more arguments.
+        "max_over_time(deriv(rate(http_requests_total[1m])[5m:1m])[10m:])",
+        "min_over_time(max_over_time(memory_bytes[5m:1m])[15m:5m])",
+        "avg_over_time(avg_over_time(avg_over_time(temperature_celsius[2m:30s])[4m:1m])[8m:2m])",
+        "quantile_over_time(0.9, rate(http_requests_total[2m])[30m:1m])",
+        "quantile_over_time(0.5, memory_bytes[1h:7m])",
+        "predict_linear(memory_bytes[30m:1m], 3600)",
+        "holt_winters(memory_bytes[30m:1m], 0.3, 0.6)", "absent_over_time(nonexistent[5m:1m])",
+        "absent_over_time(memory_bytes[5m:1m])", "present_over_time(flaky_gauge[10m:1m])",
+        "increase(http_requests_total[10m:1m])", "resets(http_requests_total[2h:1m])",
+        "irate(http_requests_total[10m:1m])", "idelta(memory_bytes[10m:1m])",
+        "delta(memory_bytes[10m:1m])", "topk(2, max_over_time(memory_bytes[30m:1m]))",
+        "sum by (job) (count_over_time(up[30m:1m]))",
+        "max_over_time(memory_bytes[10m:1m] @ 1700004000)",
+        "max_over_time(memory_bytes[10m:1m] @ start())",
+        "max_over_time(memory_bytes[10m:1m] @ end() offset 5m)",
+        "rate(http_requests_total[5m:30s] offset 20m)",
+        "max_over_time((memory_bytes @ 1700002000)[5m:1m])",
+        "sum_over_time((memory_bytes offset 5m)[5m:1m])",
+        "max_over_time(rate(http_requests_total[1m] @ 1700003000)[5m:1m])",
+        // @ on instant and range selectors: times, fractions, start(), end(), with offsets
+        // in either order, before the data and past its end.
+        "memory_bytes @ 1700001000", "memory_bytes @ 1700001000.5", "memory_bytes @ start()",
+        "memory_bytes @ end()", "memory_bytes @ 1700001000 offset 5m",
+        "memory_bytes offset 5m @ 1700001000", "memory_bytes @ 1699999000",
+        "memory_bytes @ 1700009000", "flaky_gauge @ 1700002000", "flaky_gauge @ 1700002100",
+        "flaky_gauge @ 1700004600", "flaky_gauge @ 1700004800", "up @ 1700006100",
+        "http_requests_total @ 1700003600", "http_requests_total{code=\"200\"} @ end()",
+        "memory_bytes @ 1700003600 offset -10m", "memory_bytes @ 1.7000036e9",
+        "memory_bytes @ 0x6553f100", "late_counter_total @ 1700003600",
+        "late_counter_total @ 1700003700", "rate(http_requests_total[5m] @ 1700002000)",
+        "rate(http_requests_total[5m] @ 1700002000 offset 10m)",
+        "increase(http_requests_total[10m] @ end())",
+        "increase(http_requests_total[10m] @ start() offset 1m)",
+        "max_over_time(memory_bytes[15m] @ 1700005000)",
+        "count_over_time(flaky_gauge[30m] @ 1700002500)",
+        "predict_linear(memory_bytes[30m] @ 1700003000, 600)",
+        "deriv(memory_bytes[30m] @ 1700003000)",
+        "absent_over_time(flaky_gauge{instance=\"0\"}[5m] @ 1700002000)",
+        "timestamp(memory_bytes @ 1700002000)", "timestamp(flaky_gauge @ 1700002200)",
+        "timestamp((memory_bytes))", "sum(memory_bytes @ 1700002000)",
+        "memory_bytes - memory_bytes @ 1700002000",
+        "memory_bytes / on(job, instance) (memory_limit_bytes @ start())",
+        "topk(1, memory_bytes @ 1700004000)",
+        "histogram_quantile(0.9, rate(http_request_duration_seconds_bucket[5m] @ 1700004000))",
+        "absent(nonexistent @ 1700002000)",
+        // Functions of 2.42's table vigil lacked.
+        "sgn(temperature_celsius)", "sgn(vector(-3))", "sgn(vector(0))", "sgn(memory_bytes - 1e6)",
+        "sgn(nan_gauge)", "deg(vector(pi()))", "rad(vector(180))", "deg(temperature_celsius)",
+        "rad(temperature_celsius)", "pi()", "pi() * 2", "vector(pi())", "acos(vector(0.5))",
+        "acos(temperature_celsius / 10)", "asin(temperature_celsius / 10)",
+        "atan(temperature_celsius)", "atanh(temperature_celsius / 10)", "acosh(memory_bytes)",
+        "asinh(temperature_celsius)", "cos(temperature_celsius)", "cosh(temperature_celsius)",
+        "sin(temperature_celsius)", "sinh(temperature_celsius)", "tan(temperature_celsius)",
+        "tanh(temperature_celsius)", "acos(vector(2))", "atanh(vector(1))", "cos(vector(Inf))",
+        "sin(nan_gauge)", "vector(1) atan2 vector(2)", "1 atan2 2",
+        "memory_bytes atan2 memory_limit_bytes", "temperature_celsius atan2 1",
+        "1 atan2 temperature_celsius",
+        "memory_bytes atan2 on(job) group_left sum by (job) (memory_limit_bytes)",
+        "temperature_celsius atan2 temperature_celsius * 2", "2 * temperature_celsius atan2 3",
+        "temperature_celsius atan2 bool 1", "holt_winters(memory_bytes[10m], 0.5, 0.5)",
+        "holt_winters(memory_bytes[30m], 0.1, 0.9)",
+        "holt_winters(temperature_celsius[1h], 0.9, 0.1)",
+        "holt_winters(flaky_gauge[10m], 0.2, 0.2)", "holt_winters(memory_bytes[10m], 0, 0.5)",
+        "holt_winters(memory_bytes[10m], 0.5, 1)", "holt_winters(nonexistent[10m], 0, 0)",
+        "holt_winters(queue_size[20m], scalar(up{job=\"api\",instance=\"0\"}) / 2, 0.5)", "hour()",
+        "minute()", "month()", "year()", "day_of_month()", "day_of_week()", "day_of_year()",
+        "days_in_month()", "hour(timestamp(memory_bytes))", "minute(timestamp(memory_bytes))",
+        "day_of_week(vector(1700000000))", "day_of_month(vector(951782400))",
+        "days_in_month(vector(951782400))", "day_of_year(vector(978220800))",
+        "days_in_month(vector(946684800))", "month(vector(978220800))", "year(vector(-86400))",
+        "day_of_week(vector(-86400))", "hour(vector(-1))", "days_in_month(vector(4105123200))",
+        "year(vector(1.5))", "minute(memory_bytes)", "hour(memory_bytes offset 1h)",
+        "histogram_count(http_request_duration_seconds_bucket)",
+        "histogram_sum(rate(http_request_duration_seconds_bucket[5m]))",
+        "histogram_fraction(0, 0.5, http_request_duration_seconds_bucket)",
+        // What must fail in both.
+        "memory_bytes @ start", "memory_bytes @ 1 @ 2", "memory_bytes offset 1m offset 2m",
+        "sum(memory_bytes) @ 1700001000", "rate(memory_bytes[5m:1m][5m:1m])", "1[5m:1m]",
+        "memory_bytes[5m:1m:1m]", "(memory_bytes[5m])[5m:1m]", "memory_bytes[5m:-1m]",
+        "memory_bytes @ Inf", "memory_bytes @ NaN", "memory_bytes @ \"x\"", "sgn()",
+        "holt_winters(memory_bytes[5m], 0.5)", "hour(1)", "pi(1)", "atan2(1, 2)",
+        "memory_bytes atan2", "histogram_fraction(0, memory_bytes)", "memory_bytes[5m:1m] + 1"}) {
+    q.push_back(s);
+  }
+  return q;
+}
+
 bool Close(double a, double b) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
   if (a == b) return true;
@@ -538,8 +658,11 @@ TEST_CASE("PromQL answers equal Prometheus 2.42", "[promql][differential]") {
   httplib::Client cli("127.0.0.1", prom.port());
   cli.set_read_timeout(30, 0);
   Engine engine;
-  const std::vector<std::string> queries = Queries();
+  std::vector<std::string> queries = Queries();
   REQUIRE(queries.size() >= 300);
+  const std::vector<std::string> language = LanguageQueries();
+  REQUIRE(language.size() >= 300);
+  queries.insert(queries.end(), language.begin(), language.end());
   const std::int64_t times[] = {kT0 + 1755, kT0 + 3661, kT0 + 7187, kT0 + 7465};
   int compared = 0, non_empty = 0, errors = 0;
   std::vector<std::string> failures;

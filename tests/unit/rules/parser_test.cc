@@ -45,6 +45,15 @@ TEST_CASE("Expressions print back to PromQL", "[promql][parser]") {
   CHECK(RoundTrip("x # comment\n + 1") == "x + 1");
   CHECK(RoundTrip("label_replace(up, \"a\", \"$1\", \"b\", \"(.*)\")") ==
         "label_replace(up, \"a\", \"$1\", \"b\", \"(.*)\")");
+  // Subqueries and `@` print as Prometheus prints them: `@` before offset, times to 3 places.
+  CHECK(RoundTrip("max_over_time(rate(x[1m])[5m:1m])") == "max_over_time(rate(x[1m])[5m:1m])");
+  CHECK(RoundTrip("x[1h:]") == "x[1h:]");
+  CHECK(RoundTrip("x offset 5m @ 100") == "x @ 100.000 offset 5m");
+  CHECK(RoundTrip("x[5m] @ start() offset -1m") == "x[5m] @ start() offset -1m");
+  CHECK(RoundTrip("sum(x)[10m:30s] @ end()") == "sum(x)[10m:30s] @ end()");
+  CHECK(RoundTrip("x @ -1.5") == "x @ -1.500");
+  CHECK(RoundTrip("a atan2 b * c") == "a atan2 b * c");
+  CHECK(RoundTrip("hour()") == "hour()");
 }
 
 TEST_CASE("Operator precedence and associativity follow Prometheus", "[promql][parser]") {
@@ -97,7 +106,17 @@ TEST_CASE("Parse errors name line and column", "[promql][parser]") {
         std::string::npos);
   CHECK(ErrorOf("nosuchfn(x)").find("unknown function with name \"nosuchfn\"") !=
         std::string::npos);
-  CHECK(ErrorOf("foo[5m:1m]").find("subqueries are not supported") != std::string::npos);
+  CHECK(ErrorOf("1[5m:1m]").find("subquery is only allowed on instant vector, got scalar") !=
+        std::string::npos);
+  CHECK(ErrorOf("foo @ 1 @ 2").find("@ <timestamp> may not be set multiple times") !=
+        std::string::npos);
+  CHECK(ErrorOf("sum(foo) @ 1").find("@ modifier must be preceded by") != std::string::npos);
+  CHECK(ErrorOf("foo @ Inf").find("timestamp out of bounds for @ modifier") != std::string::npos);
+  // Beyond 2^53 ms (the bound of query times), so that `@` minus ranges cannot overflow.
+  CHECK(ErrorOf("foo @ 1e16").find("timestamp out of bounds for @ modifier") != std::string::npos);
+  CHECK(ErrorOf("foo[5m:0s]").find("duration must be greater than 0") != std::string::npos);
+  CHECK(ErrorOf("foo offset 0s").find("duration must be greater than 0") != std::string::npos);
+  CHECK(ErrorOf("foo @ 5 [5m]").find("no @ modifiers allowed before range") != std::string::npos);
   CHECK(ErrorOf("(foo)[5m]").find("ranges only allowed for vector selectors") != std::string::npos);
   CHECK(ErrorOf("sum(x, y)").find("wrong number of arguments") != std::string::npos);
   CHECK(ErrorOf("foo{a=~\"(\"}").find("invalid regular expression") != std::string::npos);
@@ -183,6 +202,13 @@ TEST_CASE("Walks see every child, and the reach is the farthest range plus offse
   CHECK(kids[0]->kind == NodeKind::kNumber);  // the parameter first, as written
   CHECK(MaxReachMs(**ParseExpr("1 + 2")) == 0);
   CHECK(MaxReachMs(**ParseExpr("x[1h]")) == 3600 * 1000);
+  // A subquery's range and offset add to what its expression reads.
+  CHECK(MaxReachMs(**ParseExpr("max_over_time(rate(x[1m])[10m:1m] offset 5m)")) == 16 * 60 * 1000);
+  auto sq = ParseExpr("rate(x[1m])[10m:]");
+  REQUIRE(sq.ok());
+  CHECK((*sq)->kind == NodeKind::kSubquery);
+  REQUIRE(Children(**sq).size() == 1);
+  CHECK(Children(**sq)[0]->kind == NodeKind::kCall);
 }
 
 }  // namespace
