@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -22,6 +23,51 @@
 
 namespace vigil::rules {
 namespace {
+
+// An exp_samples value as promtool's YAML library (yaml.v2, YAML 1.1) reads a float: `.inf`,
+// `-.inf`, `.nan` in their three spellings, integers in Go's base-0 forms (0x1F, 0o17, 0b101,
+// 017 octal), underscores between digits; and, beyond promtool, PromQL's Inf and NaN.
+bool ParseYamlFloat(std::string text, double* out) {
+  static const std::pair<const char*, double> kSpecial[] = {
+      {".inf", INFINITY},   {".Inf", INFINITY},  {".INF", INFINITY},   {"+.inf", INFINITY},
+      {"+.Inf", INFINITY},  {"+.INF", INFINITY}, {"-.inf", -INFINITY}, {"-.Inf", -INFINITY},
+      {"-.INF", -INFINITY}, {".nan", NAN},       {".NaN", NAN},        {".NAN", NAN}};
+  for (const auto& [spelling, v] : kSpecial) {
+    if (text == spelling) {
+      *out = v;
+      return true;
+    }
+  }
+  std::string plain;
+  for (char c : text) {
+    if (c != '_') plain += c;
+  }
+  std::string_view digits = plain;
+  bool neg = false;
+  if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) {
+    neg = digits[0] == '-';
+    digits.remove_prefix(1);
+  }
+  int base = 10;
+  if (digits.size() > 2 && digits[0] == '0' &&
+      std::isalpha(static_cast<unsigned char>(digits[1]))) {
+    const char p = static_cast<char>(std::tolower(static_cast<unsigned char>(digits[1])));
+    base = p == 'x' ? 16 : p == 'o' ? 8 : p == 'b' ? 2 : 0;
+    digits.remove_prefix(2);
+  } else if (digits.size() > 1 && digits[0] == '0' &&
+             digits.find_first_not_of("01234567") == std::string_view::npos) {
+    base = 8;
+    digits.remove_prefix(1);
+  }
+  if (base != 10) {
+    std::uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
+    if (base == 0 || ec != std::errc() || ptr != digits.data() + digits.size()) return false;
+    *out = neg ? -static_cast<double>(v) : static_cast<double>(v);
+    return true;
+  }
+  return promql::ParseTestNumber(plain, out);
+}
 
 // Go's time.Duration String for whole milliseconds: "0s", "1m0s", "1h30m0s", "1.5s".
 std::string GoDuration(std::int64_t ms) {
@@ -129,6 +175,8 @@ class FileRunner : private YamlReader {
         if (!d.ok()) return d.status();
         eval_interval_ = *d;
       }
+      // As promtool: subqueries without a step step by the file's evaluation_interval.
+      engine_.set_subquery_step_ms(eval_interval_);
       for (const auto& g : root_["group_eval_order"]) group_order_.push_back(g.as<std::string>());
       for (const auto& tg : root_["tests"]) {
         s = CheckKeys(tg,
@@ -344,7 +392,7 @@ class FileRunner : private YamlReader {
           break;
         }
         double v = 0;
-        if (es["value"] && !promql::ParseTestNumber(es["value"].as<std::string>(), &v)) {
+        if (es["value"] && !ParseYamlFloat(es["value"].as<std::string>(), &v)) {
           errs.push_back(where + ", err: bad value " + es["value"].as<std::string>());
           bad = true;
           break;

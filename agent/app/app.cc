@@ -63,6 +63,8 @@ Status App::Apply(Config config) {
   rules.outage_tolerance = config.storage.outage_tolerance;
   internal_interval_ms_ = config.global.collect_interval.count();
   if (Status s = rules_.Load(rules); !s.ok()) return s;
+  // Subqueries without a step step by the global evaluation_interval, as in Prometheus.
+  engine_.set_subquery_step_ms(config.global.evaluation_interval.count());
   window_.SetLimits({config.global.max_series, config.global.max_series_per_source});
   {
     MutexLock lock(notifier_mu_);

@@ -177,7 +177,9 @@ int Query(const Flags& flags, const std::string& expr, std::ostream& out, std::o
       err << flags.data << ": " << s.message() << "\n";
       return 1;
     }
-    Result<promql::Value> v = promql::Engine().InstantQuery(storage, expr, t);
+    const promql::Engine engine;  // with the agent's limits: 2 min, 50M samples
+    Result<promql::Value> v = engine.InstantQuery(
+        storage, expr, t, promql::QueryContext::WithTimeout(engine.options().timeout));
     out << promql::FormatQueryResult(v) << "\n";
     return v.ok() ? 0 : 1;
   }

@@ -45,9 +45,14 @@ Labels AbsentLabels(const Expr* arg) {
 class Evaluator {
  public:
   // `start` and `end` are the query's (`@ start()`, `@ end()`): both `t` for an instant query.
-  Evaluator(const Querier& querier, const EngineOptions& options, const QueryContext& ctx,
-            TimestampMs start, TimestampMs end)
-      : querier_(querier), options_(options), ctx_(ctx), start_(start), end_(end) {}
+  Evaluator(const Querier& querier, const EngineOptions& options, std::int64_t subquery_step_ms,
+            const QueryContext& ctx, TimestampMs start, TimestampMs end)
+      : querier_(querier),
+        options_(options),
+        ctx_(ctx),
+        subquery_step_ms_(subquery_step_ms > 0 ? subquery_step_ms : 60 * 1000),
+        start_(start),
+        end_(end) {}
 
   // Loads what `e` reads when evaluated at every time in [start, end].
   Status Prefetch(const Expr& e, TimestampMs start, TimestampMs end) {
@@ -159,8 +164,7 @@ class Evaluator {
   }
 
   std::int64_t SubqueryStep(const SubqueryExpr& sq) const {
-    if (sq.step_ms > 0) return sq.step_ms;
-    return options_.subquery_step_ms > 0 ? options_.subquery_step_ms : 60 * 1000;
+    return sq.step_ms > 0 ? sq.step_ms : subquery_step_ms_;
   }
 
   // The first multiple of `step` at or after `t`, as Prometheus aligns subquery steps (Go's
@@ -428,7 +432,8 @@ class Evaluator {
   const Querier& querier_;
   const EngineOptions& options_;
   const QueryContext& ctx_;
-  std::int64_t loaded_ = 0;  // points loaded from storage
+  std::int64_t loaded_ = 0;              // points loaded from storage
+  const std::int64_t subquery_step_ms_;  // of subqueries written without a step
   const TimestampMs start_, end_;
   std::unordered_map<const VectorSelector*, std::vector<Series>> ranges_;
   // Per subquery, the steps of its last evaluation (time, result), oldest first.
@@ -443,7 +448,7 @@ class Evaluator {
 
 Result<Value> Engine::Instant(const Querier& querier, const Expr& expr, TimestampMs t,
                               const QueryContext& ctx) const {
-  Evaluator ev(querier, options_, ctx, t, t);
+  Evaluator ev(querier, options_, subquery_step_ms_.load(std::memory_order_relaxed), ctx, t, t);
   Status s = ev.Prefetch(expr, t, t);
   if (!s.ok()) return s;
   ev.ResetStep();
@@ -462,7 +467,8 @@ Result<Value> Engine::Range(const Querier& querier, const Expr& expr, TimestampM
     return Status::InvalidArgument(std::string("invalid expression type \"") + ValueTypeName(type) +
                                    "\" for range query, must be Scalar or instant Vector");
   }
-  Evaluator ev(querier, options_, ctx, start, end);
+  Evaluator ev(querier, options_, subquery_step_ms_.load(std::memory_order_relaxed), ctx, start,
+               end);
   Status s = ev.Prefetch(expr, start, end);
   if (!s.ok()) return s;
   std::map<Labels, std::vector<Point>> series;

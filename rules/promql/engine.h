@@ -9,6 +9,7 @@
 // be too if shared.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string_view>
@@ -33,13 +34,15 @@ struct EngineOptions {
   // from it. Prometheus's default.
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
   // The step of a subquery written without one (`x[5m:]`): Prometheus uses its global
-  // evaluation_interval, 1m by default; rule groups and `vigil test rules` pass theirs.
+  // evaluation_interval, 1m by default. The agent sets its own on every reload and `vigil test
+  // rules` the test file's (set_subquery_step_ms).
   std::int64_t subquery_step_ms = 60 * 1000;
 };
 
 class Engine {
  public:
-  explicit Engine(EngineOptions options = {}) : options_(options) {}
+  explicit Engine(EngineOptions options = {})
+      : options_(options), subquery_step_ms_(options.subquery_step_ms) {}
 
   // Evaluates `expr` at time `t`. The result is a vector (samples stamped `t`), a scalar, a
   // string, or a matrix (for a bare range selector).
@@ -60,9 +63,15 @@ class Engine {
                            const QueryContext& ctx = QueryContext()) const;
 
   const EngineOptions& options() const { return options_; }
+  // Replaces options().subquery_step_ms for the queries that start after the call (ms <= 0:
+  // 1m). Thread-safe: the one setting that may change while queries run.
+  void set_subquery_step_ms(std::int64_t ms) {
+    subquery_step_ms_.store(ms > 0 ? ms : 60 * 1000, std::memory_order_relaxed);
+  }
 
  private:
   EngineOptions options_;
+  std::atomic<std::int64_t> subquery_step_ms_;
 };
 
 }  // namespace vigil::promql

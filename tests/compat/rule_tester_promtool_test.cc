@@ -22,7 +22,7 @@ std::string Read(const std::string& path) {
 
 TEST_CASE("Fixtures behave the same under real promtool", "[rules][tester][promtool]") {
   const std::string log = std::filesystem::temp_directory_path() / "vigil_promtool_test.log";
-  for (const std::string& file : {kDir + "/alerts_test.yml"}) {
+  for (const std::string& file : {kDir + "/alerts_test.yml", kDir + "/forms_test.yml"}) {
     std::filesystem::remove(log);
     int rc = promql::testing::RunCommand({"promtool", "test", "rules", file}, log);
     INFO(Read(log));
