@@ -31,30 +31,44 @@ std::string RuleKey(const std::string& file, const std::string& group, const std
 
 }  // namespace
 
-std::string EncodeAlertState(const RuleManager& manager, TimestampMs saved_at) {
+json GroupAlertState(const Group& g) {
   json alerts = json::array();
-  for (const auto& g : manager.groups()) {
-    for (const auto& r : g->rules()) {
-      const auto* rule = dynamic_cast<const AlertingRule*>(r.get());
-      if (!rule) continue;
-      for (const Alert& a : rule->ActiveAlerts()) {
-        if (a.state == AlertState::kInactive) continue;
-        json j = {{"file", g->file()},
-                  {"group", g->name()},
-                  {"rule", rule->name()},
-                  {"query", rule->Query()},
-                  {"labels", LabelsToJson(a.labels)},
-                  {"annotations", LabelsToJson(a.annotations)},
-                  {"state", AlertStateString(a.state)},
-                  {"active_at", a.active_at},
-                  {"value", std::isfinite(a.value) ? json(a.value) : json()}};
-        if (a.fired_at) j["fired_at"] = *a.fired_at;
-        alerts.push_back(std::move(j));
-      }
+  for (const auto& r : g.rules()) {
+    const auto* rule = dynamic_cast<const AlertingRule*>(r.get());
+    if (!rule) continue;
+    for (const Alert& a : rule->ActiveAlerts()) {
+      if (a.state == AlertState::kInactive) continue;
+      json j = {{"file", g.file()},
+                {"group", g.name()},
+                {"rule", rule->name()},
+                {"query", rule->Query()},
+                {"labels", LabelsToJson(a.labels)},
+                {"annotations", LabelsToJson(a.annotations)},
+                {"state", AlertStateString(a.state)},
+                {"active_at", a.active_at},
+                {"value", std::isfinite(a.value) ? json(a.value) : json()}};
+      if (a.fired_at) j["fired_at"] = *a.fired_at;
+      alerts.push_back(std::move(j));
     }
+  }
+  return alerts;
+}
+
+std::string EncodeAlertState(const std::vector<const json*>& group_states, TimestampMs saved_at) {
+  json alerts = json::array();
+  for (const json* g : group_states) {
+    for (const json& a : *g) alerts.push_back(a);
   }
   json out = {{"version", kVersion}, {"saved_at", saved_at}, {"alerts", alerts}};
   return out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string EncodeAlertState(const RuleManager& manager, TimestampMs saved_at) {
+  std::vector<json> states;
+  for (const auto& g : manager.groups()) states.push_back(GroupAlertState(*g));
+  std::vector<const json*> pointers;
+  for (const json& st : states) pointers.push_back(&st);
+  return EncodeAlertState(pointers, saved_at);
 }
 
 Result<RestoreStats> RestoreAlertState(const std::string& text, TimestampMs now,

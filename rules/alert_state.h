@@ -12,7 +12,9 @@
 // is lost). The next evaluation decides what stays: an alert whose series is gone resolves.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "agent/base/clock.h"
 #include "agent/base/status.h"
@@ -21,7 +23,12 @@
 namespace vigil::rules {
 
 // Every pending and firing alert of `manager`, stamped `saved_at`.
-std::string EncodeAlertState(const RuleManager& manager, TimestampMs saved_at);
+[[nodiscard]] std::string EncodeAlertState(const RuleManager& manager, TimestampMs saved_at);
+// The same document from each group's entries (GroupAlertState), for a caller that renders
+// groups one at a time (the agent renders each after its evaluation).
+[[nodiscard]] nlohmann::json GroupAlertState(const Group& group);
+[[nodiscard]] std::string EncodeAlertState(const std::vector<const nlohmann::json*>& group_states,
+                                           TimestampMs saved_at);
 
 struct RestoreStats {
   int restored = 0;

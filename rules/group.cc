@@ -91,6 +91,10 @@ std::vector<AlertNotification> Group::Eval(TimestampMs ts, const promql::Querier
     }
     series_in_previous_eval_[i] = std::move(returned);
   }
+  if (last_evaluation_ && ts - *last_evaluation_ > interval_ms_) {
+    stats_.iterations_missed +=
+        static_cast<std::uint64_t>((ts - *last_evaluation_) / interval_ms_ - 1);
+  }
   last_evaluation_ = ts;
   stats_.last_duration_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - group_start).count();

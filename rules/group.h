@@ -30,6 +30,9 @@ struct GroupStats {
   double last_duration_seconds = 0;
   std::uint64_t evaluations = 0;
   std::uint64_t failures = 0;  // one per failing rule per evaluation
+  // Aligned timestamps skipped because the evaluation before ran past them (Prometheus's
+  // prometheus_rule_group_iterations_missed_total).
+  std::uint64_t iterations_missed = 0;
 };
 
 class Group {

@@ -45,16 +45,22 @@ RuleManager::EvalResult RuleManager::EvalDue(TimestampMs now, const promql::Quer
                                              const promql::Engine& engine, Appender& out) {
   EvalResult result;
   for (auto& g : groups_) {
-    std::int64_t iv = g->interval_ms();
-    TimestampMs ts = now / iv * iv;
-    if (g->last_evaluation() && *g->last_evaluation() >= ts) continue;
-    if (ts < not_before_) continue;
-    std::vector<AlertNotification> sent = g->Eval(ts, querier, engine, out);
+    std::optional<TimestampMs> ts = DueAt(*g, now);
+    if (!ts) continue;
+    std::vector<AlertNotification> sent = g->Eval(*ts, querier, engine, out);
     result.alerts.insert(result.alerts.end(), std::make_move_iterator(sent.begin()),
                          std::make_move_iterator(sent.end()));
     ++result.groups_evaluated;
   }
   return result;
+}
+
+std::optional<TimestampMs> RuleManager::DueAt(const Group& g, TimestampMs now) const {
+  std::int64_t iv = g.interval_ms();
+  TimestampMs ts = now / iv * iv;
+  if (g.last_evaluation() && *g.last_evaluation() >= ts) return std::nullopt;
+  if (ts < not_before_) return std::nullopt;
+  return ts;
 }
 
 TimestampMs RuleManager::NextDue(TimestampMs now) const {

@@ -6,10 +6,12 @@
 // scheduler: each group is evaluated at timestamps aligned to its interval (multiples of it,
 // as Prometheus's are aligned to a fixed offset), at most once per timestamp, never before
 // SetNotBefore's. Time is passed in; nothing here reads the clock. Not thread-safe: the agent
-// (agent/app/rule_evaluator.h) serialises Update, EvalDue and readers.
+// (agent/app/rule_evaluator.h) serialises Update and dispatch, and evaluates each group due
+// (DueAt) on a worker of its own, one evaluation of a group at a time.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,9 @@ class RuleManager {
   // unless it has been evaluated at that timestamp already or it is before the not-before time.
   EvalResult EvalDue(TimestampMs now, const promql::Querier& querier, const promql::Engine& engine,
                      Appender& out);
+  // The timestamp at which `group` is due at `now` (EvalDue's rule), if it is. The agent
+  // dispatches each due group to its own worker with it (agent/app/rule_evaluator.h).
+  [[nodiscard]] std::optional<TimestampMs> DueAt(const Group& group, TimestampMs now) const;
   // Groups are not evaluated at timestamps before `t` (the agent sets it once every collector
   // has run, so that the first evaluation sees data).
   void SetNotBefore(TimestampMs t) { not_before_ = t; }

@@ -187,7 +187,7 @@ Status App::Start() {
   }
   server_->Start();
   eval_thread_ = std::thread([this] {
-    SetCurrentThreadName("vigil-rules");
+    SetCurrentThreadName("vigil-eval");
     EvaluationLoop();
   });
   started_ = true;
@@ -239,6 +239,7 @@ void App::Stop() {
   }
   eval_cv_.NotifyAll();
   if (eval_thread_.joinable()) eval_thread_.join();
+  rules_.Stop();  // the groups in flight finish and send their alerts
   if (started_) rules_.SaveState(SystemClock::Get().Now());
   {
     MutexLock lock(notifier_mu_);

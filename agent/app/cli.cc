@@ -177,7 +177,7 @@ int Query(const Flags& flags, const std::string& expr, std::ostream& out, std::o
       err << flags.data << ": " << s.message() << "\n";
       return 1;
     }
-    const promql::Engine engine;  // with the agent's limits: 2 min, 50M samples
+    const promql::Engine engine;  // the agent's limits: 2 min, 1,000,000 samples
     Result<promql::Value> v = engine.InstantQuery(
         storage, expr, t, promql::QueryContext::WithTimeout(engine.options().timeout));
     out << promql::FormatQueryResult(v) << "\n";

@@ -6,6 +6,7 @@
 #include "agent/base/file.h"
 #include "agent/base/log.h"
 #include "agent/base/mutex.h"
+#include "agent/base/thread_name.h"
 #include "rules/alert_state.h"
 #include "rules/alerting_rule.h"
 
@@ -28,19 +29,49 @@ class WindowAppender final : public rules::Appender {
 }  // namespace
 
 RuleEvaluator::RuleEvaluator(SeriesWindow* window, const promql::Engine* engine)
-    : window_(window), engine_(engine) {}
+    : window_(window), engine_(engine) {
+  for (int i = 0; i < kWorkers; ++i) workers_.emplace_back([this] { Work(); });
+}
+
+RuleEvaluator::~RuleEvaluator() { Stop(); }
+
+void RuleEvaluator::Stop() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.NotifyAll();
+  for (std::thread& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+}
 
 Duration RuleEvaluator::RetentionFor(const rules::RuleManager& manager) {
   return Duration(manager.MaxReachMs() + 5 * 60 * 1000);
 }
 
+std::shared_ptr<const RuleEvaluator::GroupView> RuleEvaluator::Render(const rules::Group& g) {
+  auto view = std::make_shared<GroupView>();
+  view->metrics = {Labels{{"rule_group", g.file() + ";" + g.name()}}, g.stats(),
+                   g.last_evaluation().value_or(0), static_cast<double>(g.rules().size()),
+                   static_cast<double>(g.interval_ms()) / 1000.0};
+  view->api = RenderGroup(g);
+  view->alert_state = rules::GroupAlertState(g);
+  view->has_alerts = !view->alert_state.empty();
+  return view;
+}
+
 Status RuleEvaluator::Load(const RuleSettings& settings) {
   MutexLock lock(mu_);
+  // The groups in flight finish first: their state carries over to the new groups.
+  loading_ = true;
+  cv_.Wait(lock, [&]() REQUIRES(mu_) { return busy_ == 0; });
+  loading_ = false;
   bool same_options = manager_ && settings.evaluation_interval == settings_.evaluation_interval &&
                       settings.resend_delay == settings_.resend_delay &&
                       settings.external_labels == settings_.external_labels &&
                       settings.external_url == settings_.external_url;
-  std::unique_ptr<rules::RuleManager> fresh;
+  std::shared_ptr<rules::RuleManager> fresh;
   rules::RuleManager* target = manager_.get();
   if (!same_options) {
     rules::GroupOptions options;
@@ -48,7 +79,7 @@ Status RuleEvaluator::Load(const RuleSettings& settings) {
     options.external_labels = settings.external_labels;
     options.external_url = settings.external_url;
     options.resend_delay_ms = settings.resend_delay.count();
-    fresh = std::make_unique<rules::RuleManager>(options);
+    fresh = std::make_shared<rules::RuleManager>(options);
     fresh->SetNotBefore(not_before_);
     target = fresh.get();
   }
@@ -62,6 +93,9 @@ Status RuleEvaluator::Load(const RuleSettings& settings) {
   Duration retention =
       std::clamp(RetentionFor(*manager_), Duration(15 * 60 * 1000), settings.max_retention);
   window_->SetRetention(retention);
+  views_.clear();
+  for (const auto& g : manager_->groups()) views_.push_back(Render(*g));
+  in_flight_.assign(manager_->groups().size(), false);
   PublishMetricsLocked();
   ++generation_;
   std::size_t rules = 0;
@@ -93,20 +127,25 @@ void RuleEvaluator::RestoreStateLocked() {
                                    {"skipped", std::to_string(r->skipped)}});
 }
 
-void RuleEvaluator::SaveStateLocked(TimestampMs now) {
-  if (settings_.state_file.empty() || !manager_) return;
+void RuleEvaluator::SaveStateFile(TimestampMs now, bool always) {
+  std::string path;
+  std::vector<std::shared_ptr<const GroupView>> views;
+  {
+    MutexLock lock(mu_);
+    path = settings_.state_file;
+    views = views_;
+  }
+  if (path.empty()) return;
   bool has_alerts = false;
-  for (const auto& g : manager_->groups()) {
-    for (const auto& r : g->rules()) {
-      if (const auto* a = dynamic_cast<const rules::AlertingRule*>(r.get())) {
-        if (!a->ActiveAlerts().empty()) has_alerts = true;
-      }
-    }
+  std::vector<const nlohmann::json*> states;
+  for (const auto& v : views) {
+    has_alerts = has_alerts || v->has_alerts;
+    states.push_back(&v->alert_state);
   }
   // While alerts are active every write refreshes saved_at (the downtime a restart measures);
   // with none, one write records that.
-  if (!has_alerts && !state_had_alerts_) return;
-  Status s = WriteFileAtomically(settings_.state_file, rules::EncodeAlertState(*manager_, now));
+  if (!always && !has_alerts && !state_had_alerts_) return;
+  Status s = WriteFileAtomically(path, rules::EncodeAlertState(states, now));
   if (!s.ok()) {
     if (s.message() != state_error_)
       LogError("cannot write the alert state", {{"err", s.message()}});
@@ -118,9 +157,8 @@ void RuleEvaluator::SaveStateLocked(TimestampMs now) {
 }
 
 void RuleEvaluator::SaveState(TimestampMs now) {
-  MutexLock lock(mu_);
-  state_had_alerts_ = true;  // always write at stop
-  SaveStateLocked(now);
+  MutexLock lock(state_file_mu_);
+  SaveStateFile(now, /*always=*/true);
 }
 
 void RuleEvaluator::SetNotBefore(TimestampMs t) {
@@ -135,28 +173,72 @@ TimestampMs RuleEvaluator::NextDue(TimestampMs now) const {
 }
 
 void RuleEvaluator::EvalDue(TimestampMs now, const SendFn& send) {
-  rules::RuleManager::EvalResult result;
   {
     MutexLock lock(mu_);
-    if (!manager_) return;
-    WindowAppender appender(window_);
-    result = manager_->EvalDue(now, *window_, *engine_, appender);
-    if (result.groups_evaluated > 0) {
-      generation_ += result.groups_evaluated;
-      SaveStateLocked(now);
-      PublishMetricsLocked();
+    if (!manager_ || loading_ || stopping_) return;
+    const auto& groups = manager_->groups();
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      if (in_flight_[i]) continue;  // still running: this timestamp is missed
+      std::optional<TimestampMs> ts = manager_->DueAt(*groups[i], now);
+      if (!ts) continue;
+      in_flight_[i] = true;
+      ++busy_;
+      queue_.push_back(Task{manager_, i, *ts, now, send});
     }
   }
-  if (!result.alerts.empty()) send(std::move(result.alerts));
+  cv_.NotifyAll();
+}
+
+void RuleEvaluator::WaitIdle() {
+  MutexLock lock(mu_);
+  cv_.Wait(lock, [&]() REQUIRES(mu_) { return busy_ == 0; });
+}
+
+void RuleEvaluator::Work() {
+  SetCurrentThreadName("vigil-rules");
+  MutexLock lock(mu_);
+  for (;;) {
+    cv_.Wait(lock, [&]() REQUIRES(mu_) { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and every queued group has run
+    Task task = std::move(queue_.front());
+    queue_.pop_front();
+    lock.Unlock();
+    Evaluate(std::move(task));
+    lock.Lock();
+  }
+}
+
+void RuleEvaluator::Evaluate(Task task) {
+  // In flight: this worker alone touches the group until it clears the flag below.
+  rules::Group& g = *task.manager->groups()[task.group];
+  WindowAppender appender(window_);
+  std::vector<AlertNotification> alerts = g.Eval(task.ts, *window_, *engine_, appender);
+  std::shared_ptr<const GroupView> view = Render(g);
+  {
+    MutexLock lock(mu_);
+    if (task.manager == manager_) {
+      views_[task.group] = std::move(view);
+      PublishMetricsLocked();
+    }
+    ++generation_;
+  }
+  {
+    MutexLock lock(state_file_mu_);
+    SaveStateFile(task.now, /*always=*/false);
+  }
+  if (!alerts.empty()) task.send(std::move(alerts));
+  {
+    MutexLock lock(mu_);
+    if (task.manager == manager_) in_flight_[task.group] = false;
+    --busy_;
+  }
+  cv_.NotifyAll();
 }
 
 void RuleEvaluator::PublishMetricsLocked() {
   std::vector<GroupMetrics> out;
-  for (const auto& g : manager_->groups()) {
-    out.push_back({Labels{{"rule_group", g->file() + ";" + g->name()}}, g->stats(),
-                   g->last_evaluation().value_or(0), static_cast<double>(g->rules().size()),
-                   static_cast<double>(g->interval_ms()) / 1000.0});
-  }
+  out.reserve(views_.size());
+  for (const auto& v : views_) out.push_back(v->metrics);
   MutexLock lock(metrics_mu_);
   metrics_ = std::move(out);
 }
@@ -176,6 +258,10 @@ void RuleEvaluator::Collect(MetricSink& sink) const {
                m.interval_seconds);
     sink.Counter("vigil_rule_group_evaluations_total", "Evaluations of the group.", l,
                  static_cast<double>(st.evaluations));
+    sink.Counter("vigil_rule_group_iterations_missed_total",
+                 "Evaluation timestamps skipped because the group's previous evaluation was still "
+                 "running.",
+                 l, static_cast<double>(st.iterations_missed));
     sink.Counter("vigil_rule_evaluation_failures_total",
                  "Rule evaluations that failed (one per failing rule per group evaluation).", l,
                  static_cast<double>(st.failures));
@@ -183,13 +269,21 @@ void RuleEvaluator::Collect(MetricSink& sink) const {
 }
 
 std::string RuleEvaluator::RulesJson() const {
-  MutexLock lock(mu_);
-  return manager_ ? vigil::RulesJson(*manager_) : vigil::RulesJson(rules::RuleManager({}));
+  GroupViews views;
+  {
+    MutexLock lock(mu_);
+    for (const auto& v : views_) views.emplace_back(v, &v->api);
+  }
+  return vigil::RulesJson(views);
 }
 
 std::string RuleEvaluator::AlertsJson() const {
-  MutexLock lock(mu_);
-  return manager_ ? vigil::AlertsJson(*manager_) : vigil::AlertsJson(rules::RuleManager({}));
+  GroupViews views;
+  {
+    MutexLock lock(mu_);
+    for (const auto& v : views_) views.emplace_back(v, &v->api);
+  }
+  return vigil::AlertsJson(views);
 }
 
 }  // namespace vigil

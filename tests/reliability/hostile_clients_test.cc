@@ -486,7 +486,7 @@ TEST_CASE("Hostile clients and hostile scrape targets leave vigil alive, bounded
   CHECK(slowloris.shortest_life > 9);
 
   // Bounded. Measured (dev build): VmHWM ~66 MiB (the 16 MiB body limit, the 300,000-series
-  // parse) and 16 threads, steady, whatever the clients do; the bounds leave 4x and 2x.
+  // parse) and 20 threads, steady, whatever the clients do; the bounds leave 4x and 2x.
   double hwm_mib = ProcStatusField(vigil.pid(), "VmHWM:") / 1024;
   int threads_after = static_cast<int>(ProcStatusField(vigil.pid(), "Threads:"));
   std::printf(

@@ -258,6 +258,25 @@ TEST_CASE("Recorded series that vanish get a staleness marker", "[rules][group]"
   CHECK(gone->metric.Get("source") == "rule");
 }
 
+TEST_CASE("Timestamps a group ran past are counted as missed", "[rules][group]") {
+  promql::MemoryStorage st;
+  auto g = OneGroup(R"(groups:
+  - name: g
+    interval: 10s
+    rules:
+      - record: one
+        expr: vector(1)
+)");
+  StorageAppender app(&st);
+  promql::Engine engine;
+  (void)g->Eval(0, st, engine, app);
+  (void)g->Eval(10000, st, engine, app);
+  CHECK(g->stats().iterations_missed == 0);
+  (void)g->Eval(40000, st, engine, app);  // 20s and 30s were skipped
+  CHECK(g->stats().iterations_missed == 2);
+  CHECK(g->stats().evaluations == 3);
+}
+
 TEST_CASE("Group limit and alert label collisions are rule errors", "[rules][group]") {
   promql::MemoryStorage st;
   st.Add(Labels{{"__name__", "a"}, {"x", "1"}}, 0, 1);

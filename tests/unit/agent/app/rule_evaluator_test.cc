@@ -7,8 +7,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "rules/promql/engine.h"
+#include "tests/support/sanitizers.h"
 
 namespace vigil {
 namespace {
@@ -69,9 +71,11 @@ TEST_CASE("The rule evaluator runs the groups over the window and keeps state on
     sent.insert(sent.end(), n.begin(), n.end());
   };
   ev.EvalDue(t0 - 5000, send);  // before not-before: nothing
+  ev.WaitIdle();
   CHECK(sent.empty());
   CHECK(ev.NextDue(t0 + 3000) == t0 + 4000);
   ev.EvalDue(t0 + 3000, send);  // aligned to t0
+  ev.WaitIdle();
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].starts_at == t0);
 
@@ -108,10 +112,69 @@ TEST_CASE("The rule evaluator runs the groups over the window and keeps state on
   CHECK(bad.message().find(rules.string() + ":5:") == 0);
   sent.clear();
   ev.EvalDue(t0 + 10000, send);
+  ev.WaitIdle();
   CHECK(sent.empty());  // firing, resent only after the resend delay (1m)
   json again = json::parse(ev.AlertsJson());
   REQUIRE(again["data"]["alerts"].size() == 1);
   CHECK(again["data"]["alerts"][0]["state"] == "firing");
+}
+
+// Groups run concurrently: a group that runs until its query deadline delays neither another
+// group nor the API bodies and the group series.
+TEST_CASE("A slow group delays neither another group nor the API", "[rule_evaluator]") {
+  TempDir dir;
+  const fs::path rules = dir.path / "rules.yml";
+  // 86,400 x 86,400 subquery steps: the slow rule runs until the engine's timeout stops it.
+  std::ofstream(rules) << "groups:\n"
+                          "  - name: slow\n    interval: 1s\n    rules:\n"
+                          "      - record: slow:max\n"
+                          "        expr: max_over_time(max_over_time(vector(1)[1d:1s])[1d:1s])\n"
+                          "  - name: fast\n    interval: 1s\n    rules:\n"
+                          "      - record: fast:one\n        expr: vector(1)\n";
+  SeriesWindow window(Duration(3600 * 1000));
+  const auto timeout = std::chrono::milliseconds(static_cast<int>(3000 * testing::kTimeScale));
+  promql::Engine engine(promql::EngineOptions{.timeout = timeout});
+  RuleEvaluator ev(&window, &engine);
+  RuleSettings settings;
+  settings.files = {rules.string()};
+  REQUIRE(ev.Load(settings).ok());
+  const TimestampMs t0 = 1'700'000'000'000;
+  auto nothing = [](std::vector<AlertNotification>) {};
+  auto group_of = [](const json& body, const std::string& name) {
+    for (const json& g : body["data"]["groups"]) {
+      if (g["name"] == name) return g;
+    }
+    return json();
+  };
+  const auto started = std::chrono::steady_clock::now();
+  // Every second of dispatch, as the agent's loop does: the fast group runs each time.
+  for (int i = 0; i < 3; ++i) {
+    ev.EvalDue(t0 + i * 1000, nothing);
+    for (int w = 0; w < 200; ++w) {
+      json fast = group_of(json::parse(ev.RulesJson()), "fast");
+      if (fast["lastEvaluation"] == FormatRfc3339(t0 + i * 1000)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  // All of that while the slow group is still in its first evaluation.
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  INFO("dispatch took " << std::chrono::duration<double>(elapsed).count() << " s");
+  REQUIRE(elapsed < timeout);
+  json body = json::parse(ev.RulesJson());
+  CHECK(group_of(body, "fast")["lastEvaluation"] == FormatRfc3339(t0 + 2000));
+  CHECK(group_of(body, "slow")["lastEvaluation"] == "0001-01-01T00:00:00Z");
+  MetricSink sink;
+  ev.Collect(sink);  // the group series answer too
+  CHECK(Sample(sink.Take(), "vigil_rule_group_rules") == 1);
+
+  // Once its deadline stops it, the slow rule is unhealthy and the group runs again; the
+  // timestamps it ran past are counted as missed.
+  ev.WaitIdle();
+  json slow = group_of(json::parse(ev.RulesJson()), "slow");
+  CHECK(slow["lastEvaluation"] == FormatRfc3339(t0));
+  CHECK(slow["rules"][0]["health"] == "err");
+  CHECK(slow["rules"][0]["lastError"].get<std::string>().find("timed out") != std::string::npos);
+  ev.Stop();  // a stop lets the group in flight finish
 }
 
 }  // namespace
