@@ -47,10 +47,12 @@ Result<std::vector<std::unique_ptr<Group>>> Group::FromFile(const RuleFileConfig
 }
 
 std::vector<AlertNotification> Group::Eval(TimestampMs ts, const promql::Querier& querier,
-                                           const promql::Engine& engine, Appender& out) {
+                                           const promql::Engine& engine, Appender& out,
+                                           const std::atomic<bool>* cancelled) {
   std::vector<AlertNotification> notifications;
   auto group_start = std::chrono::steady_clock::now();
-  EvalContext ctx{querier, engine, options_.external_labels, options_.external_url, limit_};
+  EvalContext ctx{querier, engine,   options_.external_labels, options_.external_url,
+                  limit_,  cancelled};
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& rule = *rules_[i];
     auto start = std::chrono::steady_clock::now();

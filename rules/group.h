@@ -46,9 +46,10 @@ class Group {
                                                               const GroupOptions& options);
 
   // Evaluates every rule at `ts`. Samples go to `out`; returns the alerts due to be sent to
-  // Alertmanager.
+  // Alertmanager. `cancelled` (may be null) stops the queries still running once it is true.
   std::vector<AlertNotification> Eval(TimestampMs ts, const promql::Querier& querier,
-                                      const promql::Engine& engine, Appender& out);
+                                      const promql::Engine& engine, Appender& out,
+                                      const std::atomic<bool>* cancelled = nullptr);
 
   // Takes over alert state and staleness tracking from the group with the same file and name
   // before a reload, for rules with the same name and query, and the group's stats.

@@ -17,8 +17,9 @@ const char* RuleHealthString(RuleHealth h) {
 Result<promql::Vector> QueryVector(const promql::Expr& expr, TimestampMs ts,
                                    const EvalContext& ctx) {
   // Each rule gets the budget of one query: --query.timeout and --query.max-samples.
-  auto v = ctx.engine.Instant(ctx.querier, expr, ts,
-                              promql::QueryContext::WithTimeout(ctx.engine.options().timeout));
+  auto v = ctx.engine.Instant(
+      ctx.querier, expr, ts,
+      promql::QueryContext::WithTimeout(ctx.engine.options().timeout, ctx.cancelled));
   if (!v.ok()) return v.status();
   if (v->type == promql::ValueType::kVector) return std::move(v->vector);
   if (v->type == promql::ValueType::kScalar) {

@@ -5,6 +5,7 @@
 // state must synchronise with evaluation (the agent holds the group lock).
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,9 @@ struct EvalContext {
   Labels external_labels;
   std::string external_url;
   int limit = 0;  // the group's limit; 0 means none
+  // Set: every query of the evaluation stops ("query was canceled") once it reads true (the
+  // agent's stop and reload). Must outlive the evaluation.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 enum class RuleHealth { kUnknown, kGood, kBad };

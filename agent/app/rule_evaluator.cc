@@ -13,6 +13,9 @@
 namespace vigil {
 namespace {
 
+// How long a reload waits for the groups in flight before it cancels their queries.
+constexpr std::chrono::seconds kReloadPatience{1};
+
 // The alert state file (a few hundred bytes per active alert).
 constexpr std::size_t kMaxStateFileBytes = std::size_t{64} << 20;
 
@@ -39,6 +42,7 @@ void RuleEvaluator::Stop() {
   {
     MutexLock lock(mu_);
     stopping_ = true;
+    cancel_in_flight_ = true;  // the queries in flight stop at their next check
   }
   cv_.NotifyAll();
   for (std::thread& t : workers_) {
@@ -64,8 +68,15 @@ std::shared_ptr<const RuleEvaluator::GroupView> RuleEvaluator::Render(const rule
 Status RuleEvaluator::Load(const RuleSettings& settings) {
   MutexLock lock(mu_);
   // The groups in flight finish first: their state carries over to the new groups.
+  // A group still running after kReloadPatience is canceled rather than waited for (its query
+  // may have most of --query.timeout to go): its rules fail at that one timestamp.
   loading_ = true;
-  cv_.Wait(lock, [&]() REQUIRES(mu_) { return busy_ == 0; });
+  auto idle = [&]() REQUIRES(mu_) { return busy_ == 0; };
+  if (!cv_.WaitFor(lock, kReloadPatience, idle)) {
+    cancel_in_flight_ = true;
+    cv_.Wait(lock, idle);
+    cancel_in_flight_ = stopping_;
+  }
   loading_ = false;
   bool same_options = manager_ && settings.evaluation_interval == settings_.evaluation_interval &&
                       settings.resend_delay == settings_.resend_delay &&
@@ -212,7 +223,8 @@ void RuleEvaluator::Evaluate(Task task) {
   // In flight: this worker alone touches the group until it clears the flag below.
   rules::Group& g = *task.manager->groups()[task.group];
   WindowAppender appender(window_);
-  std::vector<AlertNotification> alerts = g.Eval(task.ts, *window_, *engine_, appender);
+  std::vector<AlertNotification> alerts =
+      g.Eval(task.ts, *window_, *engine_, appender, &cancel_in_flight_);
   std::shared_ptr<const GroupView> view = Render(g);
   {
     MutexLock lock(mu_);

@@ -13,7 +13,8 @@
 //
 // Load() validates every rule file before anything changes: a bad file leaves the running
 // rules as they were and returns the error (file:line:column). It waits for the groups in
-// flight (their state carries over), not for collection. The window's retention follows the
+// flight (their state carries over), canceling the queries of those still running after 1 s,
+// never for collection; Stop cancels them at once. The window's retention follows the
 // rules (largest range + offset + the 5m lookback, at least 15m, capped by `max_retention`).
 // Thread-safe. Lock order: state_file_mu_, then mu_, then metrics_mu_.
 #pragma once
@@ -134,6 +135,8 @@ class RuleEvaluator {
   bool state_restored_ GUARDED_BY(mu_) = false;
   TimestampMs not_before_ GUARDED_BY(mu_) = 0;  // handed to each new manager
   std::atomic<std::uint64_t> generation_{0};
+  // True while a reload or stop waits for the groups in flight: their queries stop.
+  std::atomic<bool> cancel_in_flight_{false};
   std::vector<std::thread> workers_;
 
   // What Collect() renders, published after each evaluation and load, so /metrics never
