@@ -29,12 +29,14 @@ class RuleManager {
     std::vector<AlertNotification> alerts;  // to send to Alertmanager
     std::size_t groups_evaluated = 0;
   };
-  // Evaluates each group due at `now`: at `now` rounded down to a multiple of its interval,
-  // unless it has been evaluated at that timestamp already or it is before the not-before time.
+  // Evaluates each group due at `now` (DueAt), one after another: the single-threaded form,
+  // for callers without workers (the unit tests). The agent applies the same DueAt per group.
   EvalResult EvalDue(TimestampMs now, const promql::Querier& querier, const promql::Engine& engine,
                      Appender& out);
-  // The timestamp at which `group` is due at `now` (EvalDue's rule), if it is. The agent
-  // dispatches each due group to its own worker with it (agent/app/rule_evaluator.h).
+  // The timestamp at which `group` is due at `now`, if it is: `now` rounded down to a multiple
+  // of its interval, unless the group has been evaluated at that timestamp already or it is
+  // before the not-before time. The agent dispatches each due group to a worker with it
+  // (agent/app/rule_evaluator.h).
   [[nodiscard]] std::optional<TimestampMs> DueAt(const Group& group, TimestampMs now) const;
   // Groups are not evaluated at timestamps before `t` (the agent sets it once every collector
   // has run, so that the first evaluation sees data).

@@ -61,7 +61,6 @@ std::shared_ptr<const RuleEvaluator::GroupView> RuleEvaluator::Render(const rule
                    static_cast<double>(g.interval_ms()) / 1000.0};
   view->api = RenderGroup(g);
   view->alert_state = rules::GroupAlertState(g);
-  view->has_alerts = !view->alert_state.empty();
   return view;
 }
 
@@ -82,7 +81,7 @@ Status RuleEvaluator::Load(const RuleSettings& settings) {
                       settings.resend_delay == settings_.resend_delay &&
                       settings.external_labels == settings_.external_labels &&
                       settings.external_url == settings_.external_url;
-  std::shared_ptr<rules::RuleManager> fresh;
+  std::unique_ptr<rules::RuleManager> fresh;
   rules::RuleManager* target = manager_.get();
   if (!same_options) {
     rules::GroupOptions options;
@@ -90,7 +89,7 @@ Status RuleEvaluator::Load(const RuleSettings& settings) {
     options.external_labels = settings.external_labels;
     options.external_url = settings.external_url;
     options.resend_delay_ms = settings.resend_delay.count();
-    fresh = std::make_shared<rules::RuleManager>(options);
+    fresh = std::make_unique<rules::RuleManager>(options);
     fresh->SetNotBefore(not_before_);
     target = fresh.get();
   }
@@ -150,7 +149,7 @@ void RuleEvaluator::SaveStateFile(TimestampMs now, bool always) {
   bool has_alerts = false;
   std::vector<const nlohmann::json*> states;
   for (const auto& v : views) {
-    has_alerts = has_alerts || v->has_alerts;
+    has_alerts = has_alerts || !v->alert_state.empty();
     states.push_back(&v->alert_state);
   }
   // While alerts are active every write refreshes saved_at (the downtime a restart measures);
@@ -194,7 +193,7 @@ void RuleEvaluator::EvalDue(TimestampMs now, const SendFn& send) {
       if (!ts) continue;
       in_flight_[i] = true;
       ++busy_;
-      queue_.push_back(Task{manager_, i, *ts, now, send});
+      queue_.push_back(Task{groups[i].get(), i, *ts, now, send});
     }
   }
   cv_.NotifyAll();
@@ -220,28 +219,32 @@ void RuleEvaluator::Work() {
 }
 
 void RuleEvaluator::Evaluate(Task task) {
-  // In flight: this worker alone touches the group until it clears the flag below.
-  rules::Group& g = *task.manager->groups()[task.group];
+  // In flight: this worker alone touches the group until it clears the flag below, and the
+  // manager stays (Load waits for every group in flight before it changes the groups).
   WindowAppender appender(window_);
   std::vector<AlertNotification> alerts =
-      g.Eval(task.ts, *window_, *engine_, appender, &cancel_in_flight_);
-  std::shared_ptr<const GroupView> view = Render(g);
+      task.group->Eval(task.ts, *window_, *engine_, appender, &cancel_in_flight_);
+  std::shared_ptr<const GroupView> view = Render(*task.group);
+  // The state file changes only with a group that has alerts or had them.
+  bool state_changed = !view->alert_state.empty();
   {
     MutexLock lock(mu_);
-    if (task.manager == manager_) {
-      views_[task.group] = std::move(view);
-      PublishMetricsLocked();
+    state_changed = state_changed || !views_[task.index]->alert_state.empty();
+    {
+      MutexLock metrics_lock(metrics_mu_);
+      metrics_[task.index] = view->metrics;
     }
+    views_[task.index] = std::move(view);
     ++generation_;
   }
-  {
+  if (state_changed) {
     MutexLock lock(state_file_mu_);
     SaveStateFile(task.now, /*always=*/false);
   }
   if (!alerts.empty()) task.send(std::move(alerts));
   {
     MutexLock lock(mu_);
-    if (task.manager == manager_) in_flight_[task.group] = false;
+    in_flight_[task.index] = false;
     --busy_;
   }
   cv_.NotifyAll();

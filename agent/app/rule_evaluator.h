@@ -64,7 +64,7 @@ class RuleEvaluator {
   // Dispatches every group due at `now` (RuleManager::DueAt) that is not in flight to the
   // workers; alerts to send go to `send`, from the worker.
   void EvalDue(TimestampMs now, const SendFn& send) EXCLUDES(mu_);
-  // Waits until no group is in flight (tests, and before the state is saved at stop).
+  // Waits until no group is in flight (for tests: Stop waits too).
   void WaitIdle() EXCLUDES(mu_);
   // Lets the groups in flight finish and joins the workers; EvalDue does nothing afterwards.
   void Stop() EXCLUDES(mu_);
@@ -99,14 +99,13 @@ class RuleEvaluator {
   struct GroupView {
     GroupMetrics metrics;
     GroupApiView api;
-    nlohmann::json alert_state;  // rules::GroupAlertState
-    bool has_alerts = false;
+    nlohmann::json alert_state;  // rules::GroupAlertState: its pending and firing alerts
   };
   struct Task {
-    std::shared_ptr<rules::RuleManager> manager;
-    std::size_t group = 0;
-    TimestampMs ts = 0;   // the group's aligned evaluation time
-    TimestampMs now = 0;  // when it was dispatched (the state file's saved_at)
+    rules::Group* group = nullptr;  // of manager_
+    std::size_t index = 0;          // in manager_->groups()
+    TimestampMs ts = 0;             // the group's aligned evaluation time
+    TimestampMs now = 0;            // when it was dispatched (the state file's saved_at)
     SendFn send;
   };
   static std::shared_ptr<const GroupView> Render(const rules::Group& g);
@@ -124,7 +123,7 @@ class RuleEvaluator {
   std::string state_error_ GUARDED_BY(state_file_mu_);  // the last write error logged
   mutable Mutex mu_;
   CondVar cv_;  // a task queued, a group done, or stopping
-  std::shared_ptr<rules::RuleManager> manager_ GUARDED_BY(mu_);
+  std::unique_ptr<rules::RuleManager> manager_ GUARDED_BY(mu_);
   std::vector<std::shared_ptr<const GroupView>> views_ GUARDED_BY(mu_);  // per group of manager_
   std::vector<bool> in_flight_ GUARDED_BY(mu_);                          // per group of manager_
   int busy_ GUARDED_BY(mu_) = 0;                                         // groups in flight
@@ -139,8 +138,8 @@ class RuleEvaluator {
   std::atomic<bool> cancel_in_flight_{false};
   std::vector<std::thread> workers_;
 
-  // What Collect() renders, published after each evaluation and load, so /metrics never
-  // waits for an evaluation.
+  // What Collect() renders, per group of manager_: all of it at each load, one group's entry
+  // after its evaluation, so /metrics never waits for a reload's parse under mu_.
   mutable Mutex metrics_mu_ ACQUIRED_AFTER(mu_);  // taken after mu_, never before
   std::vector<GroupMetrics> metrics_ GUARDED_BY(metrics_mu_);
 };

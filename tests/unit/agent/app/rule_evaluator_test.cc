@@ -42,24 +42,37 @@ std::string ReadAll(const fs::path& p) {
   return s.str();
 }
 
+// A rule file in a temporary directory, and an evaluator over a fresh window that loaded it.
+struct Loaded {
+  TempDir dir;
+  SeriesWindow window{Duration(3600 * 1000)};
+  promql::Engine engine;
+  RuleEvaluator ev{&window, &engine};
+  RuleSettings settings;
+  explicit Loaded(const std::string& rules_yaml, bool with_state_file,
+                  promql::EngineOptions options = {})
+      : engine(options) {
+    const fs::path rules = dir.path / "rules.yml";
+    std::ofstream(rules) << rules_yaml;
+    settings.files = {rules.string()};
+    settings.evaluation_interval = Duration(10000);
+    if (with_state_file) settings.state_file = (dir.path / "alert-state.json").string();
+  }
+};
+
 // The agent's evaluator end to end over a real window: scheduling, rule output written back,
 // alerts handed over, the API bodies, the group series, the state file and a bad reload.
 TEST_CASE("The rule evaluator runs the groups over the window and keeps state on a bad reload",
           "[rule_evaluator]") {
-  TempDir dir;
-  const fs::path rules = dir.path / "rules.yml";
-  std::ofstream(rules) << "groups:\n  - name: g\n    interval: 10s\n    rules:\n"
-                          "      - record: job:up:sum\n        expr: sum(up)\n"
-                          "      - alert: Down\n        expr: up == 0\n"
-                          "        labels: {severity: critical}\n"
-                          "        annotations: {summary: 'down since {{ $value }}'}\n";
-  SeriesWindow window(Duration(3600 * 1000));
-  promql::Engine engine;
-  RuleEvaluator ev(&window, &engine);
-  RuleSettings settings;
-  settings.files = {rules.string()};
-  settings.evaluation_interval = Duration(10000);
-  settings.state_file = (dir.path / "alert-state.json").string();
+  Loaded l(
+      "groups:\n  - name: g\n    interval: 10s\n    rules:\n"
+      "      - record: job:up:sum\n        expr: sum(up)\n"
+      "      - alert: Down\n        expr: up == 0\n"
+      "        labels: {severity: critical}\n"
+      "        annotations: {summary: 'down since {{ $value }}'}\n",
+      /*with_state_file=*/true);
+  auto& [dir, window, engine, ev, settings] = l;
+  const fs::path rules = settings.files[0];
   REQUIRE(ev.Load(settings).ok());
   CHECK(window.retention() == Duration(15 * 60 * 1000));  // the 15m floor
 
@@ -119,24 +132,39 @@ TEST_CASE("The rule evaluator runs the groups over the window and keeps state on
   CHECK(again["data"]["alerts"][0]["state"] == "firing");
 }
 
+// The state file is written for groups that have (or had) alerts: a group that never alerts
+// costs no write per evaluation, and the stop writes it once.
+TEST_CASE("Groups without alerts do not rewrite the state file", "[rule_evaluator]") {
+  Loaded l(
+      "groups:\n  - name: quiet\n    interval: 10s\n    rules:\n"
+      "      - record: one\n        expr: vector(1)\n",
+      /*with_state_file=*/true);
+  auto& [dir, window, engine, ev, settings] = l;
+  REQUIRE(ev.Load(settings).ok());
+  const TimestampMs t0 = 1'700'000'000'000;
+  ev.EvalDue(t0, [](std::vector<AlertNotification>) {});
+  ev.WaitIdle();
+  CHECK(ev.generation() == 2);  // the load and one evaluation
+  CHECK_FALSE(fs::exists(settings.state_file));
+  ev.SaveState(t0 + 1000);
+  CHECK(json::parse(ReadAll(settings.state_file))["alerts"].empty());
+}
+
 // Groups run concurrently: a group that runs until its query deadline delays neither another
 // group nor the API bodies and the group series.
 TEST_CASE("A slow group delays neither another group nor the API", "[rule_evaluator]") {
-  TempDir dir;
-  const fs::path rules = dir.path / "rules.yml";
-  // 86,400 x 86,400 subquery steps: the slow rule runs until the engine's timeout stops it.
-  std::ofstream(rules) << "groups:\n"
-                          "  - name: slow\n    interval: 1s\n    rules:\n"
-                          "      - record: slow:max\n"
-                          "        expr: max_over_time(max_over_time(vector(1)[1d:1s])[1d:1s])\n"
-                          "  - name: fast\n    interval: 1s\n    rules:\n"
-                          "      - record: fast:one\n        expr: vector(1)\n";
-  SeriesWindow window(Duration(3600 * 1000));
   const auto timeout = std::chrono::milliseconds(static_cast<int>(3000 * testing::kTimeScale));
-  promql::Engine engine(promql::EngineOptions{.timeout = timeout});
-  RuleEvaluator ev(&window, &engine);
-  RuleSettings settings;
-  settings.files = {rules.string()};
+  // 86,400 x 86,400 subquery steps: the slow rule runs until the engine's timeout stops it.
+  Loaded l(
+      "groups:\n"
+      "  - name: slow\n    interval: 1s\n    rules:\n"
+      "      - record: slow:max\n"
+      "        expr: max_over_time(max_over_time(vector(1)[1d:1s])[1d:1s])\n"
+      "  - name: fast\n    interval: 1s\n    rules:\n"
+      "      - record: fast:one\n        expr: vector(1)\n",
+      /*with_state_file=*/false, promql::EngineOptions{.timeout = timeout});
+  RuleEvaluator& ev = l.ev;
+  const RuleSettings& settings = l.settings;
   REQUIRE(ev.Load(settings).ok());
   const TimestampMs t0 = 1'700'000'000'000;
   auto nothing = [](std::vector<AlertNotification>) {};
